@@ -1,0 +1,78 @@
+// The one reusable read buffer a parser owns: unread bytes live in
+// buf[start, end). New bytes go to the end; before the buffer grows, unread
+// bytes are compacted to the front, and it grows by doubling only when they
+// still do not fit. Views handed out by a parser point into this buffer and
+// stay valid until the next push or reserve.
+
+const INITIAL_SIZE = 16 * 1024;
+
+export class ReadBuffer {
+  buf: Uint8Array = new Uint8Array(INITIAL_SIZE);
+  start = 0;
+  end = 0;
+
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** Room for at least `n` more bytes at the end; returns the writable tail. */
+  reserve(n: number): Uint8Array {
+    if (this.start === this.end) {
+      this.start = 0;
+      this.end = 0;
+    }
+    if (this.buf.length - this.end < n) {
+      const unread = this.end - this.start;
+      if (this.buf.length - unread >= n && this.start > 0) {
+        this.buf.copyWithin(0, this.start, this.end);
+      } else {
+        let size = this.buf.length * 2;
+        while (size - unread < n) size *= 2;
+        const grown = new Uint8Array(size);
+        grown.set(this.buf.subarray(this.start, this.end));
+        this.buf = grown;
+      }
+      this.start = 0;
+      this.end = unread;
+    }
+    return this.buf.subarray(this.end);
+  }
+
+  /** Marks `n` bytes written into the tail `reserve` returned. */
+  commit(n: number): void {
+    if (n < 0 || this.end + n > this.buf.length) {
+      throw new RangeError(`Cannot commit ${n} bytes: only ${this.buf.length - this.end} reserved`);
+    }
+    this.end += n;
+  }
+
+  push(chunk: Uint8Array): void {
+    this.reserve(chunk.length).set(chunk);
+    this.end += chunk.length;
+  }
+
+  /** Drops `n` unread bytes from the front. */
+  skip(n: number): void {
+    this.start += n;
+    if (this.start === this.end) {
+      this.start = 0;
+      this.end = 0;
+    }
+  }
+
+  /** Index of the first `\n` at or after `from`, or -1. */
+  indexOfNewline(from: number): number {
+    // Stale bytes past `end` can only make the search stop early, never succeed wrongly.
+    const i = this.buf.indexOf(0x0a, from);
+    return i < this.end ? i : -1;
+  }
+
+  /** Gives memory back after a large value, once nothing is buffered. */
+  shrink(): void {
+    if (this.start === this.end && this.buf.length > INITIAL_SIZE * 64) {
+      this.buf = new Uint8Array(INITIAL_SIZE);
+      this.start = 0;
+      this.end = 0;
+    }
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Test helpers for Debian peers (memcached, the python clients, libmemcached's
+ * tools). A test that needs a peer skips with a clear message on a machine
+ * without it, and fails instead when `CI` is set, since `.ci/run` installs
+ * every peer.
+ *
+ * @module
+ */
+
+/** The python that Debian's python3-memcache, -pymemcache and -pylibmc belong to. */
+export const DEBIAN_PYTHON = "/usr/bin/python3";
+
+const found = new Map<string, boolean>();
+
+function runs(command: string, args: string[]): boolean {
+  try {
+    const out = new Deno.Command(command, { args, stdout: "null", stderr: "null" }).outputSync();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a peer is present, given the command that proves it. In CI a
+ * missing peer throws, so the test that asked fails instead of skipping.
+ */
+export function hasPeer(name: string, command: string, args: string[]): boolean {
+  let ok = found.get(name);
+  if (ok === undefined) {
+    ok = runs(command, args);
+    found.set(name, ok);
+  }
+  if (!ok) {
+    if (Deno.env.get("CI")) {
+      throw new Error(`Cannot run the test: peer "${name}" is missing in CI (.ci/run installs it)`);
+    }
+    console.warn(`skipped: peer "${name}" is not installed (apt-get install ${name})`);
+  }
+  return ok;
+}
+
+/** Debian's memcached 1.6 binary is on PATH. */
+export function hasMemcached(): boolean {
+  return hasPeer("memcached", "memcached", ["-V"]);
+}
+
+/** A python module of Debian's (`memcache`, `pymemcache`, `pylibmc`) imports under /usr/bin/python3. */
+export function hasPythonModule(module: string): boolean {
+  const pkg =
+    { memcache: "python3-memcache", pymemcache: "python3-pymemcache", pylibmc: "python3-pylibmc" }[
+      module
+    ] ?? module;
+  return hasPeer(pkg, DEBIAN_PYTHON, ["-c", `import ${module}`]);
+}
+
+/** One of libmemcached's tools as Debian names them (memccp, memccat, memcstat, memccapable, memcaslap). */
+export function hasLibmemcachedTool(tool: string): boolean {
+  return hasPeer("libmemcached-tools", "sh", ["-c", `command -v ${tool}`]);
+}
+
+/** A port nobody listens on right now, for peers that cannot take port 0. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** A running Debian memcached on a free loopback port; closed with `await using`. */
+export interface MemcachedProcess extends AsyncDisposable {
+  readonly port: number;
+  readonly process: Deno.ChildProcess;
+}
+
+/** Starts Debian's memcached on a free port with extra flags and waits until it accepts. */
+export async function startMemcached(args: string[] = []): Promise<MemcachedProcess> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = freePort();
+    const process = new Deno.Command("memcached", {
+      // memcached refuses to run as root without -u.
+      args: [
+        ...(Deno.uid() === 0 ? ["-u", "root"] : []),
+        ...["-U", "0", "-l", "127.0.0.1", "-p", String(port), ...args],
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    for (let i = 0; i < 200; i++) {
+      try {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        conn.close();
+        return {
+          port,
+          process,
+          async [Symbol.asyncDispose]() {
+            try {
+              process.kill("SIGTERM");
+            } catch { /* already gone */ }
+            await process.status;
+          },
+        };
+      } catch {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    try {
+      process.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await process.status;
+  }
+  throw new Error("Cannot start memcached: it never accepted a connection");
+}
