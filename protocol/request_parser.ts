@@ -28,8 +28,11 @@ export type DataStatus = "ok" | "too_large" | "bad_chunk";
 
 /** `set add replace append prepend cas <key> <flags> <exptime> <bytes> [<cas>] [noreply]` and its data. */
 export interface StorageRequest {
+  /** The kind of frame. */
   readonly type: "storage";
+  /** The command word. */
   readonly command: StorageCommand;
+  /** The key bytes. */
   readonly key: Uint8Array;
   /** 32-bit client flags, opaque to the server. */
   readonly flags: number;
@@ -37,15 +40,19 @@ export interface StorageRequest {
   readonly exptime: number;
   /** The cas unique for `cas`; 0 for the others. */
   readonly cas: bigint;
+  /** The line ended in `noreply`: the server sends no reply. */
   readonly noreply: boolean;
   /** The value, without its CRLF; empty unless `status` is `ok`. */
   readonly data: Uint8Array;
+  /** What became of the data block. */
   readonly status: DataStatus;
 }
 
 /** `get gets <key>*` and `gat gats <exptime> <key>*`. */
 export interface RetrievalRequest {
+  /** The kind of frame. */
   readonly type: "retrieval";
+  /** The command word. */
   readonly command: RetrievalCommand;
   /** The keys in order; those before an over-long key when `badKey` is set. */
   readonly keys: Uint8Array[];
@@ -57,39 +64,53 @@ export interface RetrievalRequest {
 
 /** `delete <key> [0] [noreply]`. */
 export interface DeleteRequest {
+  /** The kind of frame. */
   readonly type: "delete";
+  /** The key bytes. */
   readonly key: Uint8Array;
+  /** The line ended in `noreply`: the server sends no reply. */
   readonly noreply: boolean;
 }
 
 /** `incr decr <key> <delta> [noreply]`. */
 export interface ArithmeticRequest {
+  /** The kind of frame. */
   readonly type: "arithmetic";
+  /** The command word. */
   readonly command: "incr" | "decr";
+  /** The key bytes. */
   readonly key: Uint8Array;
   /** The 64-bit unsigned delta. */
   readonly delta: bigint;
+  /** The line ended in `noreply`: the server sends no reply. */
   readonly noreply: boolean;
 }
 
 /** `touch <key> <exptime> [noreply]`. */
 export interface TouchRequest {
+  /** The kind of frame. */
   readonly type: "touch";
+  /** The key bytes. */
   readonly key: Uint8Array;
+  /** The exptime as sent. */
   readonly exptime: number;
+  /** The line ended in `noreply`: the server sends no reply. */
   readonly noreply: boolean;
 }
 
 /** `flush_all [delay] [noreply]`. */
 export interface FlushAllRequest {
+  /** The kind of frame. */
   readonly type: "flush_all";
   /** Seconds (or a Unix time) until the flush; 0 for now. */
   readonly delay: number;
+  /** The line ended in `noreply`: the server sends no reply. */
   readonly noreply: boolean;
 }
 
 /** `stats [group ...]`. */
 export interface StatsRequest {
+  /** The kind of frame. */
   readonly type: "stats";
   /** The words after `stats`, byte for byte as Latin-1 strings. */
   readonly args: string[];
@@ -97,23 +118,29 @@ export interface StatsRequest {
 
 /** `version`. */
 export interface VersionRequest {
+  /** The kind of frame. */
   readonly type: "version";
 }
 
 /** `verbosity <level> [noreply]`. */
 export interface VerbosityRequest {
+  /** The kind of frame. */
   readonly type: "verbosity";
+  /** The verbosity level. */
   readonly level: number;
+  /** The line ended in `noreply`: the server sends no reply. */
   readonly noreply: boolean;
 }
 
 /** `quit`. */
 export interface QuitRequest {
+  /** The kind of frame. */
   readonly type: "quit";
 }
 
 /** `shutdown [graceful]`. */
 export interface ShutdownRequest {
+  /** The kind of frame. */
   readonly type: "shutdown";
   /** The words after `shutdown`, as Latin-1 strings. */
   readonly args: string[];
@@ -121,7 +148,9 @@ export interface ShutdownRequest {
 
 /** A meta command line (`mg ms md ma mn me`), with the data block of `ms`. */
 export interface MetaRequest {
+  /** The kind of frame. */
   readonly type: "meta";
+  /** The command word. */
   readonly command: MetaCommand;
   /** The key token as sent (still base64 when the `b` flag is given); empty for `mn`. */
   readonly key: Uint8Array;
@@ -129,6 +158,7 @@ export interface MetaRequest {
   readonly flags: Uint8Array[];
   /** The value of `ms`, without its CRLF; empty otherwise or unless `status` is `ok`. */
   readonly data: Uint8Array;
+  /** What became of the data block. */
   readonly status: DataStatus;
   /** memcached's token count for the line (words, capped at 23, plus one), which some of its checks use. */
   readonly tokenCount: number;
@@ -136,6 +166,7 @@ export interface MetaRequest {
 
 /** A line memcached answers with an error and nothing else. */
 export interface InvalidRequest {
+  /** The kind of frame. */
   readonly type: "invalid";
   /** The reply memcached gives. */
   readonly reply: ReplyName;

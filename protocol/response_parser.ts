@@ -26,34 +26,45 @@ export type MetaCode = "HD" | "VA" | "EN" | "NF" | "NS" | "EX" | "MN" | "ME";
 
 /** `VALUE <key> <flags> <bytes> [<cas>]` and its data block. */
 export interface ValueResponse {
+  /** The kind of frame. */
   readonly type: "value";
+  /** The key bytes. */
   readonly key: Uint8Array;
+  /** The 32-bit client flags. */
   readonly flags: number;
   /** The cas unique, sent in reply to `gets`/`gats`. */
   readonly cas: bigint | undefined;
+  /** The value bytes. */
   readonly data: Uint8Array;
 }
 
 /** `END`: the last line of a retrieval or `stats` reply. */
 export interface EndResponse {
+  /** The kind of frame. */
   readonly type: "end";
 }
 
 /** `STORED`, `NOT_FOUND` and the other one-word replies. */
 export interface StatusResponse {
+  /** The kind of frame. */
   readonly type: "status";
+  /** What became of the data block. */
   readonly status: Status;
 }
 
 /** The new value after `incr`/`decr`. */
 export interface NumberResponse {
+  /** The kind of frame. */
   readonly type: "number";
+  /** The counter's new value. */
   readonly value: bigint;
 }
 
 /** `STAT <name> <value>`. */
 export interface StatResponse {
+  /** The kind of frame. */
   readonly type: "stat";
+  /** The statistic's name. */
   readonly name: string;
   /** Everything after the name, as Latin-1. */
   readonly value: string;
@@ -61,13 +72,17 @@ export interface StatResponse {
 
 /** `VERSION <version>`. */
 export interface VersionResponse {
+  /** The kind of frame. */
   readonly type: "version";
+  /** The version string. */
   readonly version: string;
 }
 
 /** `ERROR`, `CLIENT_ERROR <message>` or `SERVER_ERROR <message>`. */
 export interface ErrorResponse {
+  /** The kind of frame. */
   readonly type: "error";
+  /** Which error reply it is. */
   readonly kind: "ERROR" | "CLIENT_ERROR" | "SERVER_ERROR";
   /** The text after the kind; empty for a bare `ERROR`. */
   readonly message: string;
@@ -75,7 +90,9 @@ export interface ErrorResponse {
 
 /** A meta reply: `HD VA EN NF NS EX MN ME` with its flag tokens (and the data block of `VA`). */
 export interface MetaResponse {
+  /** The kind of frame. */
   readonly type: "meta";
+  /** The two-letter code. */
   readonly code: MetaCode;
   /** The tokens after the code (after the size for `VA`; the key first for `ME`). */
   readonly flags: Uint8Array[];
