@@ -1,0 +1,54 @@
+/**
+ * One server as a router sees it: where it is and how large a share of the
+ * keys it takes.
+ *
+ * @example Three servers, the last taking twice the keys of each other
+ * ```ts
+ * import type { ServerSpec } from "@x/memcache/client";
+ *
+ * const servers: ServerSpec[] = [
+ *   { host: "10.0.0.1", port: 11211, weight: 1 },
+ *   { host: "10.0.0.2", port: 11211, weight: 1 },
+ *   { host: "10.0.0.3", port: 11211, weight: 2 },
+ * ];
+ * ```
+ */
+export interface ServerSpec {
+  /** Host name or address, exactly as other clients are given it (routers may hash it). */
+  host: string;
+  /** TCP port. */
+  port: number;
+  /** Relative share of the keys, a non-negative integer. */
+  weight: number;
+}
+
+/**
+ * Maps a key to one of the client's servers. A router is built once from the
+ * server list and is synchronous; the client tells it which servers are alive
+ * on every call, so a router keeps no health state of its own.
+ *
+ * @example A router that sends every key to the first live server
+ * ```ts
+ * import type { Router } from "@x/memcache/client";
+ *
+ * const first: Router = {
+ *   pick(_key, alive) {
+ *     for (let i = 0; i < 3; i++) if (alive(i)) return i;
+ *     return -1;
+ *   },
+ * };
+ * console.log(first.pick(new TextEncoder().encode("user:42"), (i) => i > 0)); // 1
+ * ```
+ */
+export interface Router {
+  /**
+   * Chooses the server for a key.
+   *
+   * @param key The key's bytes, as sent on the wire.
+   * @param alive Whether the server at an index (into the list the router was
+   *   built from) may be used now.
+   * @returns The index of the server, or -1 when the router finds no live
+   *   server for the key.
+   */
+  pick(key: Uint8Array, alive: (index: number) => boolean): number;
+}
