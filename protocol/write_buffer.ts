@@ -83,6 +83,15 @@ export class WriteBuffer implements ByteSink {
     return this.#buf.subarray(0, this.#length);
   }
 
+  /**
+   * Drops the bytes past `length`, keeping those before it.
+   *
+   * @param length How many bytes to keep; at most the current length.
+   */
+  truncate(length: number): void {
+    if (length < this.#length) this.#length = Math.max(0, length);
+  }
+
   /** Forgets the filled bytes, keeping the memory (up to a bound). */
   clear(): void {
     this.#length = 0;

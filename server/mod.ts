@@ -1,8 +1,80 @@
 /**
  * The @x/memcache server: a memcached-compatible cache server on
- * `Deno.listen`. It is being built; nothing here serves requests yet.
+ * `Deno.listen`, speaking memcached's text protocol byte for byte, with an
+ * LRU store bounded by a memory limit, lazy expiry, cas and stats.
+ *
+ * Run it as memcached, with memcached's flags:
+ *
+ * ```sh
+ * deno run -A jsr:@x/memcache/server -p 11211 -m 64
+ * ```
+ *
+ * or start it from code with {@linkcode serve}.
+ *
+ * @example Serving from code
+ * ```ts ignore
+ * import { serve } from "@x/memcache/server";
+ *
+ * await using server = serve({ port: 0 });
+ * console.log(`memcached on port ${server.addr.port}`);
+ * ```
  *
  * @module
  */
 
-export {};
+import { MEMCACHED_VERSION, parseCommandLine } from "./cli.ts";
+import { serve } from "./server.ts";
+
+export { type MemcacheServer, serve, type ServeOptions } from "./server.ts";
+export { type Clock, ManualClock, SystemClock } from "./clock.ts";
+export { MEMCACHED_VERSION, PACKAGE_VERSION } from "./cli.ts";
+
+/** Runs the CLI: parse memcached's flags, serve until SIGINT, SIGTERM or `shutdown`. */
+async function main(args: string[]): Promise<number> {
+  const action = parseCommandLine(args);
+  if (action.kind === "exit") {
+    if (action.stdout) await Deno.stdout.write(new TextEncoder().encode(action.stdout));
+    if (action.stderr) await Deno.stderr.write(new TextEncoder().encode(action.stderr));
+    return action.code;
+  }
+  let server;
+  try {
+    server = serve({ ...action.options });
+  } catch (error) {
+    const where = `${action.options.hostname}:${action.options.port}`;
+    console.error(
+      `failed to listen on ${where}: ${error instanceof Error ? error.message : error}`,
+    );
+    return 71;
+  }
+  if (action.pidFile !== undefined) {
+    try {
+      Deno.writeTextFileSync(action.pidFile, `${Deno.pid}\n`);
+    } catch (error) {
+      console.error(`Could not open the pid file ${action.pidFile} for writing: ${error}`);
+    }
+  }
+  if ((action.options.verbosity ?? 0) > 0) {
+    console.error(
+      `memcached ${MEMCACHED_VERSION} (@x/memcache) listening on ${
+        server.addrs.map((a) => `${a.hostname}:${a.port}`).join(", ")
+      }`,
+    );
+  }
+  const stop = () => void server.close();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  await server.finished;
+  Deno.removeSignalListener("SIGINT", stop);
+  Deno.removeSignalListener("SIGTERM", stop);
+  if (action.pidFile !== undefined) {
+    try {
+      Deno.removeSync(action.pidFile);
+    } catch { /* already gone */ }
+  }
+  return 0;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,378 @@
+/**
+ * The server's counters and memcached's `stats` groups, with memcached's field
+ * names in memcached's order, so dashboards and exporters read them unchanged.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import type { WriteBuffer } from "../protocol/write_buffer.ts";
+import type { Clock } from "./clock.ts";
+import type { ConnectionInfo } from "./commands.ts";
+import type { LruStore } from "./lru_store.ts";
+
+/** The settings `stats settings` reports and the handlers consult. */
+export interface Settings {
+  port: number;
+  hostname: string;
+  memoryLimit: number;
+  maxItemSize: number;
+  maxConnections: number;
+  evictions: boolean;
+  cas: boolean;
+  enableShutdown: boolean;
+  verbosity: number;
+  threads: number;
+  version: string;
+}
+
+function stat(out: WriteBuffer, name: string, value: string | number | bigint): void {
+  out.latin1(`STAT ${name} ${value}\r\n`);
+}
+
+/** Seconds and microseconds, as memcached prints rusage. */
+function seconds(micros: number): string {
+  return `${Math.floor(micros / 1e6)}.${String(Math.floor(micros % 1e6)).padStart(6, "0")}`;
+}
+
+/** The server-wide counters memcached keeps per thread and sums for `stats`. */
+export class ServerStats {
+  /** Sets whose data block was bad: memcached counts them in cmd_set; the store never sees them. */
+  badChunkSets = 0;
+  cmdFlush = 0;
+  cmdMeta = 0;
+  storeTooLarge = 0;
+  storeNoMemory = 0;
+  bytesRead = 0;
+  bytesWritten = 0;
+  currConnections = 0;
+  totalConnections = 0;
+  rejectedConnections = 0;
+  connectionStructures = 0;
+  #clock: Clock;
+  #settings: Settings;
+  #listeners: Deno.NetAddr[];
+
+  constructor(clock: Clock, settings: Settings, listeners: Deno.NetAddr[]) {
+    this.#clock = clock;
+    this.#settings = settings;
+    this.#listeners = listeners;
+  }
+
+  /** Seconds since the server started, memcached's `current_time`. */
+  now(): number {
+    return this.#clock.now();
+  }
+
+  connectionOpened(): void {
+    this.currConnections++;
+    this.totalConnections++;
+    this.connectionStructures = Math.max(this.connectionStructures, this.currConnections);
+  }
+
+  connectionClosed(): void {
+    this.currConnections--;
+  }
+
+  /** `stats reset`: the counters memcached zeroes. */
+  reset(): void {
+    for (
+      const name of [
+        "badChunkSets",
+        "cmdFlush",
+        "cmdMeta",
+        "storeTooLarge",
+        "storeNoMemory",
+        "bytesRead",
+        "bytesWritten",
+        "totalConnections",
+        "rejectedConnections",
+      ] as const
+    ) {
+      this[name] = 0;
+    }
+  }
+
+  /** `stats`: the general group. */
+  writeGeneral(out: WriteBuffer, store: LruStore): void {
+    const s = store.stats();
+    const usage = process.cpuUsage();
+    const settings = this.#settings;
+    stat(out, "pid", Deno.pid);
+    // memcached counts uptime from 60 s into its relative clock.
+    stat(out, "uptime", this.#clock.now() - 60);
+    stat(out, "time", this.#clock.unixTime());
+    stat(out, "version", settings.version);
+    stat(out, "libevent", `deno-${Deno.version.deno}`);
+    stat(out, "pointer_size", 64);
+    stat(out, "rusage_user", seconds(usage.user));
+    stat(out, "rusage_system", seconds(usage.system));
+    stat(out, "max_connections", settings.maxConnections);
+    stat(out, "curr_connections", this.currConnections);
+    stat(out, "total_connections", this.totalConnections);
+    stat(out, "rejected_connections", this.rejectedConnections);
+    stat(out, "connection_structures", this.connectionStructures);
+    stat(out, "response_obj_oom", 0);
+    stat(out, "response_obj_count", this.currConnections);
+    stat(out, "response_obj_bytes", 0);
+    stat(out, "read_buf_count", this.currConnections);
+    stat(out, "read_buf_bytes", 0);
+    stat(out, "read_buf_bytes_free", 0);
+    stat(out, "read_buf_oom", 0);
+    stat(out, "reserved_fds", 0);
+    stat(out, "cmd_get", s.getHits + s.getMisses);
+    stat(out, "cmd_set", s.cmdSet + this.badChunkSets);
+    stat(out, "cmd_flush", this.cmdFlush);
+    stat(out, "cmd_touch", s.touchHits + s.touchMisses);
+    stat(out, "cmd_meta", this.cmdMeta);
+    stat(out, "get_hits", s.getHits);
+    stat(out, "get_misses", s.getMisses);
+    stat(out, "get_expired", s.getExpired);
+    stat(out, "get_flushed", s.getFlushed);
+    stat(out, "delete_misses", s.deleteMisses);
+    stat(out, "delete_hits", s.deleteHits);
+    stat(out, "incr_misses", s.incrMisses);
+    stat(out, "incr_hits", s.incrHits);
+    stat(out, "decr_misses", s.decrMisses);
+    stat(out, "decr_hits", s.decrHits);
+    stat(out, "cas_misses", s.casMisses);
+    stat(out, "cas_hits", s.casHits);
+    stat(out, "cas_badval", s.casBadval);
+    stat(out, "touch_hits", s.touchHits);
+    stat(out, "touch_misses", s.touchMisses);
+    stat(out, "store_too_large", this.storeTooLarge);
+    stat(out, "store_no_memory", this.storeNoMemory);
+    stat(out, "auth_cmds", 0);
+    stat(out, "auth_errors", 0);
+    stat(out, "bytes_read", this.bytesRead);
+    stat(out, "bytes_written", this.bytesWritten);
+    stat(out, "limit_maxbytes", settings.memoryLimit);
+    stat(out, "accepting_conns", 1);
+    stat(out, "listen_disabled_num", 0);
+    stat(out, "time_in_listen_disabled_us", 0);
+    stat(out, "threads", settings.threads);
+    stat(out, "conn_yields", 0);
+    stat(out, "hash_power_level", s.hashPowerLevel);
+    stat(out, "hash_bytes", s.hashBytes);
+    stat(out, "hash_is_expanding", 0);
+    stat(out, "slab_reassign_rescues", s.slabReassignRescues);
+    stat(out, "slab_reassign_chunk_rescues", 0);
+    stat(out, "slab_reassign_evictions_nomem", s.slabReassignEvictionsNomem);
+    stat(out, "slab_reassign_inline_reclaim", 0);
+    stat(out, "slab_reassign_busy_items", 0);
+    stat(out, "slab_reassign_busy_deletes", 0);
+    stat(out, "slab_reassign_running", 0);
+    stat(out, "slabs_moved", s.slabsMoved);
+    for (
+      const name of [
+        "lru_crawler_running",
+        "lru_crawler_starts",
+        "lru_maintainer_juggles",
+        "malloc_fails",
+        "log_worker_dropped",
+        "log_worker_written",
+        "log_watcher_skipped",
+        "log_watcher_sent",
+        "log_watchers",
+        "unexpected_napi_ids",
+        "round_robin_fallback",
+      ]
+    ) {
+      stat(out, name, 0);
+    }
+    stat(out, "bytes", s.bytes);
+    stat(out, "curr_items", s.currItems);
+    stat(out, "total_items", s.totalItems);
+    stat(out, "slab_global_page_pool", 0);
+    stat(out, "expired_unfetched", s.expiredUnfetched);
+    stat(out, "evicted_unfetched", s.evictedUnfetched);
+    stat(out, "evicted_active", 0);
+    stat(out, "evictions", s.evictions);
+    stat(out, "reclaimed", s.reclaimed);
+    stat(out, "crawler_reclaimed", s.crawlerReclaimed);
+    for (
+      const name of [
+        "crawler_items_checked",
+        "lrutail_reflocked",
+        "moves_to_cold",
+        "moves_to_warm",
+        "moves_within_lru",
+        "direct_reclaims",
+        "lru_bumps_dropped",
+      ]
+    ) {
+      stat(out, name, 0);
+    }
+  }
+
+  /** `stats settings`. */
+  writeSettings(out: WriteBuffer, store: LruStore): void {
+    const settings = this.#settings;
+    const entries: [string, string | number][] = [
+      ["maxbytes", settings.memoryLimit],
+      ["maxconns", settings.maxConnections],
+      ["tcpport", this.#listeners[0]?.port ?? settings.port],
+      ["udpport", 0],
+      ["inter", settings.hostname],
+      ["verbosity", settings.verbosity],
+      ["oldest", store.stats().oldestLive],
+      ["evictions", settings.evictions ? "on" : "off"],
+      ["domain_socket", "NULL"],
+      ["umask", 700],
+      ["shutdown_command", settings.enableShutdown ? "yes" : "no"],
+      ["growth_factor", "1.25"],
+      ["chunk_size", 48],
+      ["num_threads", settings.threads],
+      ["num_threads_per_udp", settings.threads],
+      ["stat_key_prefix", ":"],
+      ["detail_enabled", "no"],
+      ["reqs_per_event", 20],
+      ["cas_enabled", settings.cas ? "yes" : "no"],
+      ["tcp_backlog", 1024],
+      ["binding_protocol", "ascii"],
+      ["auth_enabled_sasl", "no"],
+      ["auth_enabled_ascii", "no"],
+      ["item_size_max", settings.maxItemSize],
+      ["maxconns_fast", "yes"],
+      ["hashpower_init", 0],
+      ["slab_reassign", "yes"],
+      ["slab_automove", 1],
+      ["slab_automove_ratio", "0.80"],
+      ["slab_automove_window", 30],
+      ["slab_chunk_max", 524288],
+      ["lru_crawler", "yes"],
+      ["lru_crawler_sleep", 100],
+      ["lru_crawler_tocrawl", 0],
+      ["tail_repair_time", 0],
+      ["flush_enabled", "yes"],
+      ["dump_enabled", "no"],
+      ["hash_algorithm", "murmur3"],
+      ["lru_maintainer_thread", "no"],
+      ["lru_segmented", "no"],
+      ["hot_lru_pct", 20],
+      ["warm_lru_pct", 40],
+      ["hot_max_factor", "0.20"],
+      ["warm_max_factor", "2.00"],
+      ["temp_lru", "no"],
+      ["temporary_ttl", 61],
+      ["idle_timeout", 0],
+      ["watcher_logbuf_size", 262144],
+      ["worker_logbuf_size", 65536],
+      ["read_buf_mem_limit", 0],
+      ["track_sizes", "no"],
+      ["inline_ascii_response", "no"],
+      ["ext_item_size", 512],
+      ["ext_item_age", 4294967295],
+      ["ext_low_ttl", 0],
+      ["ext_recache_rate", 2000],
+      ["ext_wbuf_size", 4194304],
+      ["ext_compact_under", 0],
+      ["ext_drop_under", 0],
+      ["ext_max_sleep", 1000000],
+      ["ext_max_frag", "0.80"],
+      ["slab_automove_freeratio", "0.010"],
+      ["ext_drop_unread", "no"],
+      ["ssl_enabled", "no"],
+      ["ssl_chain_cert", "(null)"],
+      ["ssl_key", "(null)"],
+      ["ssl_verify_mode", 0],
+      ["ssl_keyformat", 1],
+      ["ssl_ciphers", "NULL"],
+      ["ssl_ca_cert", "NULL"],
+      ["ssl_wbuf_size", 16384],
+      ["ssl_session_cache", "no"],
+      ["ssl_kernel_tls", "no"],
+      ["ssl_min_version", "tlsv1.2"],
+      ["num_napi_ids", "(null)"],
+      ["memory_file", "(null)"],
+    ];
+    for (const [name, value] of entries) stat(out, name, value);
+  }
+
+  /** `stats items`: per size class with items. */
+  writeItems(out: WriteBuffer, store: LruStore): void {
+    for (const c of store.slabClasses()) {
+      if (c.items === 0) continue;
+      const p = `items:${c.id}:`;
+      stat(out, `${p}number`, c.items);
+      stat(out, `${p}number_hot`, 0);
+      stat(out, `${p}number_warm`, 0);
+      stat(out, `${p}number_cold`, c.items);
+      stat(out, `${p}age_hot`, 0);
+      stat(out, `${p}age_warm`, 0);
+      stat(out, `${p}age`, c.age);
+      stat(out, `${p}mem_requested`, c.requestedBytes);
+      stat(out, `${p}evicted`, c.evicted);
+      stat(out, `${p}evicted_nonzero`, c.evictedNonzero);
+      stat(out, `${p}evicted_time`, c.evictedTime);
+      stat(out, `${p}outofmemory`, c.outOfMemory);
+      stat(out, `${p}tailrepairs`, 0);
+      stat(out, `${p}reclaimed`, c.reclaimed);
+      stat(out, `${p}expired_unfetched`, c.expiredUnfetched);
+      stat(out, `${p}evicted_unfetched`, c.evictedUnfetched);
+      stat(out, `${p}evicted_active`, 0);
+      stat(out, `${p}crawler_reclaimed`, c.crawlerReclaimed);
+      for (
+        const name of [
+          "crawler_items_checked",
+          "lrutail_reflocked",
+          "moves_to_cold",
+          "moves_to_warm",
+          "moves_within_lru",
+          "direct_reclaims",
+          "hits_to_hot",
+          "hits_to_warm",
+          "hits_to_cold",
+          "hits_to_temp",
+        ]
+      ) {
+        stat(out, `${p}${name}`, 0);
+      }
+    }
+  }
+
+  /** `stats slabs`: per size class with pages. */
+  writeSlabs(out: WriteBuffer, store: LruStore): void {
+    let active = 0;
+    for (const c of store.slabClasses()) {
+      if (c.totalPages === 0) continue;
+      active++;
+      const p = `${c.id}:`;
+      stat(out, `${p}chunk_size`, c.chunkSize);
+      stat(out, `${p}chunks_per_page`, c.chunksPerPage);
+      stat(out, `${p}total_pages`, c.totalPages);
+      stat(out, `${p}total_chunks`, c.totalChunks);
+      stat(out, `${p}used_chunks`, c.usedChunks);
+      stat(out, `${p}free_chunks`, c.freeChunks);
+      // memcached carves a whole page into free chunks at once, so none are left at its end.
+      stat(out, `${p}free_chunks_end`, 0);
+      stat(out, `${p}get_hits`, c.getHits);
+      stat(out, `${p}cmd_set`, c.setCmds);
+      stat(out, `${p}delete_hits`, c.deleteHits);
+      stat(out, `${p}incr_hits`, c.incrHits);
+      stat(out, `${p}decr_hits`, c.decrHits);
+      stat(out, `${p}cas_hits`, c.casHits);
+      stat(out, `${p}cas_badval`, c.casBadval);
+      stat(out, `${p}touch_hits`, c.touchHits);
+    }
+    stat(out, "active_slabs", active);
+    stat(out, "total_malloced", store.totalMalloced);
+  }
+
+  /** `stats conns`: the listeners, then every client connection. */
+  writeConns(out: WriteBuffer, listeners: Deno.NetAddr[], connections: ConnectionInfo[]): void {
+    const now = this.#clock.now();
+    listeners.forEach((addr, i) => {
+      stat(out, `${i}:addr`, `tcp:${addr.hostname}:${addr.port}`);
+      stat(out, `${i}:state`, "conn_listening");
+      stat(out, `${i}:secs_since_last_cmd`, now);
+    });
+    for (const c of connections) {
+      const id = listeners.length + c.id;
+      stat(out, `${id}:addr`, `tcp:${c.addr.hostname}:${c.addr.port}`);
+      stat(out, `${id}:listen_addr`, `tcp:${c.listenAddr.hostname}:${c.listenAddr.port}`);
+      stat(out, `${id}:state`, c.state);
+      stat(out, `${id}:secs_since_last_cmd`, now - c.lastCommandTime);
+    }
+  }
+}
