@@ -1,0 +1,127 @@
+/**
+ * Starts servers for process-level tests: ours (the CLI in server/mod.ts, as
+ * a user runs it) and Debian's memcached, behind one shape.
+ *
+ * @module
+ */
+
+import { freePort, startMemcached } from "./_peers.ts";
+
+/** A server process listening on 127.0.0.1:`port`; stopped by `await using`. */
+export interface ServerProcess extends AsyncDisposable {
+  readonly port: number;
+  readonly process: Deno.ChildProcess;
+}
+
+const SERVER_ENTRY = new URL("../server/mod.ts", import.meta.url).pathname;
+
+async function waitForPort(port: number, process: Deno.ChildProcess): Promise<boolean> {
+  for (let i = 0; i < 500; i++) {
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      conn.close();
+      return true;
+    } catch {
+      const exited = await Promise.race([
+        process.status.then(() => true),
+        new Promise<false>((r) => setTimeout(() => r(false), 20)),
+      ]);
+      if (exited) return false;
+    }
+  }
+  return false;
+}
+
+/** Stops a server with SIGTERM, and SIGKILL if it has not exited within 10 s. */
+export async function stop(process: Deno.ChildProcess): Promise<void> {
+  try {
+    process.kill("SIGTERM");
+  } catch { /* already gone */ }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const exited = await Promise.race([
+    process.status.then(() => true),
+    new Promise<false>((r) => timer = setTimeout(() => r(false), 10_000)),
+  ]);
+  clearTimeout(timer);
+  if (!exited) {
+    try {
+      process.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await process.status;
+  }
+}
+
+/**
+ * Starts our server with memcached-style flags (`-m`, `-I`, `-M`, `-C`, ...)
+ * on a free port and waits until it accepts.
+ */
+export async function startOurServer(args: string[] = []): Promise<ServerProcess> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = freePort();
+    const process = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", SERVER_ENTRY, "-l", "127.0.0.1", "-p", String(port), ...args],
+      stdout: "null",
+      stderr: "inherit",
+    }).spawn();
+    if (await waitForPort(port, process)) {
+      return {
+        port,
+        process,
+        async [Symbol.asyncDispose]() {
+          await stop(process);
+        },
+      };
+    }
+    try {
+      process.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await process.status;
+  }
+  throw new Error("Cannot start our server: it never accepted a connection");
+}
+
+/** Starts Debian's memcached with the same flags, single-threaded as ours. */
+export function startReference(args: string[] = []): Promise<ServerProcess> {
+  return startMemcached(["-t", "1", ...args]);
+}
+
+/**
+ * Sends `bytes` on a fresh connection, then reads until the server has been
+ * quiet for `quietMs` (or closes), and returns everything it sent.
+ */
+export async function exchange(
+  port: number,
+  bytes: Uint8Array | Uint8Array[],
+  quietMs = 150,
+): Promise<Uint8Array> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const parts = Array.isArray(bytes) ? bytes : [bytes];
+    for (const part of parts) {
+      for (let sent = 0; sent < part.length;) sent += await conn.write(part.subarray(sent));
+      if (parts.length > 1) await new Promise((r) => setTimeout(r, 5));
+    }
+    const chunks: Uint8Array[] = [];
+    const buf = new Uint8Array(64 * 1024);
+    while (true) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const quiet = new Promise<"quiet">((r) => timer = setTimeout(() => r("quiet"), quietMs));
+      const read = conn.read(buf).catch(() => null);
+      const n = await Promise.race([read, quiet]);
+      clearTimeout(timer);
+      if (n === "quiet" || n === null) break;
+      chunks.push(buf.slice(0, n));
+    }
+    const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  } finally {
+    try {
+      conn.close();
+    } catch { /* closed by the server */ }
+  }
+}

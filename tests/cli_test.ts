@@ -1,0 +1,156 @@
+import assert from "node:assert/strict";
+import { hasMemcached } from "./_peers.ts";
+import { freePort } from "./_peers.ts";
+import { Wire } from "./_wire.ts";
+
+const ENTRY = new URL("../server/mod.ts", import.meta.url).pathname;
+const decoder = new TextDecoder();
+
+async function ours(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ENTRY, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+async function theirs(args: string[]) {
+  const out = await new Deno.Command("memcached", {
+    args: [...(Deno.uid() === 0 ? ["-u", "root"] : []), ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  throw new Error(`Cannot connect: nothing listens on ${port}`);
+}
+
+Deno.test("CLI -h prints the flags it supports and exits 0", async () => {
+  const { code, stdout } = await ours(["-h"]);
+  assert.equal(code, 0);
+  for (
+    const flag of [
+      "-p, --port",
+      "-l, --listen",
+      "-m, --memory-limit",
+      "-c, --conn-limit",
+      "-I, --max-item-size",
+      "-M,",
+      "-C,",
+      "-A,",
+      "-v,",
+      "-P,",
+      "-U,",
+      "-t,",
+      "-V,",
+    ]
+  ) {
+    assert.ok(stdout.includes(flag), flag);
+  }
+  assert.ok(!stdout.includes("--enable-sasl"), "lists only what this server supports");
+});
+
+Deno.test("CLI -V prints the memcached version it follows", async () => {
+  const { code, stdout } = await ours(["-V"]);
+  assert.equal(code, 0);
+  assert.equal(stdout, "memcached 1.6.18\n");
+});
+
+Deno.test("CLI refuses bad values with memcached's message and exit code", async () => {
+  const cases = [
+    ["-c", "0"],
+    ["-c", "-5"],
+    ["-t", "0"],
+    ["-I", "256m"],
+    ["-I", "512"],
+    ["-I", "2g"],
+    ["-m", "0"],
+    ["-q"],
+    ["--bogus"],
+  ];
+  const reference = hasMemcached();
+  for (const args of cases) {
+    const got = await ours([...args, "-p", "0"]);
+    assert.notEqual(got.code, 0, args.join(" "));
+    if (reference) {
+      const want = await theirs([...args, "-p", "0", "-U", "0"]);
+      // getopt names the program as it was invoked (argv[0]); compare the rest.
+      want.stderr = want.stderr.replace(/^\S*memcached:/, "memcached:");
+      assert.deepEqual({ code: got.code, stderr: got.stderr }, {
+        code: want.code,
+        stderr: want.stderr,
+      }, args.join(" "));
+    }
+  }
+});
+
+Deno.test("CLI refuses UDP, which it does not serve", async () => {
+  const { code, stderr } = await ours(["-U", "11211"]);
+  assert.equal(code, 64);
+  assert.match(stderr, /UDP is not supported/);
+});
+
+Deno.test("CLI serves on --port=, writes the -P pidfile and stops cleanly on SIGTERM and SIGINT", async () => {
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    const port = freePort();
+    const pidFile = await Deno.makeTempFile();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        ENTRY,
+        `--port=${port}`,
+        "-P",
+        pidFile,
+        "-U",
+        "0",
+        "-t",
+        "2",
+        "-m",
+        "8",
+        "-c",
+        "10",
+        "-I",
+        "2k",
+        "-v",
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    await waitForPort(port);
+    using wire = await Wire.connect(port);
+    assert.equal(await wire.call("set k 0 0 1\r\nx\r\n"), "STORED\r\n");
+    assert.match(await wire.call("stats settings\r\n", "END\r\n"), /STAT item_size_max 2048\r\n/);
+    assert.equal((await Deno.readTextFile(pidFile)).trim(), String(child.pid));
+    child.kill(signal);
+    const status = await child.status;
+    assert.equal(status.code, 0, signal);
+    await child.stderr.cancel();
+    await assert.rejects(Deno.stat(pidFile), Deno.errors.NotFound);
+  }
+});
+
+Deno.test("CLI listens on 127.0.0.1 unless told otherwise", async () => {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ENTRY, "-p", String(port)],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await waitForPort(port);
+  using wire = await Wire.connect(port);
+  assert.match(await wire.call("stats settings\r\n", "END\r\n"), /STAT inter 127\.0\.0\.1\r\n/);
+  child.kill("SIGTERM");
+  assert.equal((await child.status).code, 0);
+});
