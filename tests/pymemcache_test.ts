@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { DEBIAN_PYTHON, hasMemcached, hasPythonModule } from "./_peers.ts";
-import { type ServerProcess, startOurServer, startReference } from "./_servers.ts";
+import { type ServerProcess, startMany, startOurServer, startReference } from "./_servers.ts";
 
 const SCRIPT = new URL("./peers/pymemcache_basics.py", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -15,24 +15,6 @@ const TARGETS: [string, () => Promise<ServerProcess>, () => boolean][] = [
   ["our server", startOurServer, () => true],
   ["Debian's memcached", startReference, hasMemcached],
 ];
-
-/** Starts `count` servers at once and stops them all at once (memcached takes ~1 s to stop). */
-async function startMany(
-  start: () => Promise<ServerProcess>,
-  count: number,
-): Promise<{ ports: number[] } & AsyncDisposable> {
-  const started = await Promise.allSettled(Array.from({ length: count }, () => start()));
-  const servers = started.flatMap((r) => r.status === "fulfilled" ? [r.value] : []);
-  const stop = async () => {
-    await Promise.all(servers.map((s) => s[Symbol.asyncDispose]()));
-  };
-  const failed = started.find((r) => r.status === "rejected");
-  if (failed) {
-    await stop();
-    throw failed.reason;
-  }
-  return { ports: servers.map((s) => s.port), [Symbol.asyncDispose]: stop };
-}
 
 for (const [name, start, present] of TARGETS) {
   Deno.test(`pymemcache Client and HashClient basics pass against ${name}`, async () => {

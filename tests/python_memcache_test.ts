@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { inflateSync } from "node:zlib";
 import { DEBIAN_PYTHON, hasMemcached, hasPythonModule } from "./_peers.ts";
-import { type ServerProcess, startOurServer, startReference } from "./_servers.ts";
+import { type ServerProcess, startMany, startOurServer, startReference } from "./_servers.ts";
 
 const PEERS = new URL("./peers/", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -17,24 +17,6 @@ const TARGETS: [string, (args?: string[]) => Promise<ServerProcess>, () => boole
   ["our server", startOurServer, () => true],
   ["Debian's memcached", startReference, hasMemcached],
 ];
-
-/** Starts `count` servers at once and stops them all at once (memcached takes ~1 s to stop). */
-async function startMany(
-  start: () => Promise<ServerProcess>,
-  count: number,
-): Promise<{ ports: number[] } & AsyncDisposable> {
-  const started = await Promise.allSettled(Array.from({ length: count }, () => start()));
-  const servers = started.flatMap((r) => r.status === "fulfilled" ? [r.value] : []);
-  const stop = async () => {
-    await Promise.all(servers.map((s) => s[Symbol.asyncDispose]()));
-  };
-  const failed = started.find((r) => r.status === "rejected");
-  if (failed) {
-    await stop();
-    throw failed.reason;
-  }
-  return { ports: servers.map((s) => s.port), [Symbol.asyncDispose]: stop };
-}
 
 /** Runs a script from tests/peers/ under Debian's python; returns its last stdout line as JSON. */
 async function runPython(script: string, args: (string | number)[]): Promise<unknown> {
