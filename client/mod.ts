@@ -1,8 +1,20 @@
 /**
- * The @x/memcache client side. Today it holds the key-to-server routers the
- * client shards with: python-memcached's placement ({@linkcode PythonRouter})
- * and libmemcached's weighted ketama ({@linkcode KetamaRouter}), behind the
- * small {@linkcode Router} interface a user can implement.
+ * The @x/memcache client side: {@linkcode Client}, a sharded memcached client
+ * with one pipelined connection per server; values stored with
+ * python-memcached's flags ({@linkcode ValueCodec}); and the key-to-server
+ * routers it shards with: python-memcached's placement
+ * ({@linkcode PythonRouter}) and libmemcached's weighted ketama
+ * ({@linkcode KetamaRouter}), behind the small {@linkcode Router} interface a
+ * user can implement.
+ *
+ * @example A client over two servers
+ * ```ts ignore
+ * import { Client } from "@x/memcache/client";
+ *
+ * await using client = new Client(["10.0.0.1:11211", ["10.0.0.2:11211", 2]]);
+ * await client.set("user:42", { name: "Ada" });
+ * const user = await client.get<{ name: string }>("user:42");
+ * ```
  *
  * @example Placing keys as python-memcached does
  * ```ts
@@ -22,3 +34,41 @@
 export type { Router, ServerSpec } from "./router.ts";
 export { PythonRouter, type PythonRouterOptions } from "./python_router.ts";
 export { KetamaRouter, type KetamaRouterOptions } from "./ketama_router.ts";
+export {
+  type CallOptions,
+  type CasValue,
+  Client,
+  type ClientOptions,
+  type DeleteOptions,
+  type FlushOptions,
+  type MultiOptions,
+  type ServerAddress,
+  type SetMultiOptions,
+  type StatsOptions,
+  type StoreOptions,
+} from "./client.ts";
+export {
+  ClientError,
+  CommandError,
+  ConnectionError,
+  MemcacheError,
+  type MemcacheErrorOptions,
+  NoServerError,
+  ProtocolError,
+  ServerError,
+  TimeoutError,
+} from "../protocol/errors.ts";
+export {
+  type EncodedValue,
+  FLAG_COMPRESSED,
+  FLAG_INTEGER,
+  FLAG_LONG,
+  FLAG_PICKLE,
+  FLAG_SERIALIZED,
+  FLAG_TEXT,
+  JSON_SERIALIZER,
+  type Serializer,
+  ValueCodec,
+  type ValueCodecOptions,
+  ValueFlagsError,
+} from "./codec.ts";

@@ -1,0 +1,269 @@
+/**
+ * Values to and from stored bytes, with python-memcached's client flags so
+ * that both clients read what the other wrote.
+ *
+ * @module
+ */
+
+import { deflateSync, inflateSync } from "node:zlib";
+import { MemcacheError } from "../protocol/errors.ts";
+
+/** python-memcached's `_FLAG_PICKLE`: a Python pickle, which this client cannot decode. */
+export const FLAG_PICKLE = 1;
+/** python-memcached's `_FLAG_INTEGER`: a decimal integer. */
+export const FLAG_INTEGER = 2;
+/** python-memcached's `_FLAG_LONG` (Python 2 longs): a decimal integer. */
+export const FLAG_LONG = 4;
+/** python-memcached's `_FLAG_COMPRESSED`: zlib data, OR-ed with the other flags. */
+export const FLAG_COMPRESSED = 8;
+/** python-memcached's `_FLAG_TEXT`: UTF-8 text. */
+export const FLAG_TEXT = 16;
+/**
+ * The bit this client sets for values it serialized (JSON by default).
+ * python-memcached knows no such bit, so it refuses the value instead of
+ * misreading it.
+ */
+export const FLAG_SERIALIZED = 1 << 8;
+
+/**
+ * Turns values that are not bytes, text or integers into bytes and back.
+ *
+ * @example A serializer that stores Dates as ISO strings
+ * ```ts
+ * import type { Serializer } from "@x/memcache/client";
+ *
+ * const dates: Serializer = {
+ *   serialize: (value) => new TextEncoder().encode((value as Date).toISOString()),
+ *   deserialize: (bytes) => new Date(new TextDecoder().decode(bytes)),
+ * };
+ * ```
+ */
+export interface Serializer {
+  /**
+   * Encodes a value.
+   *
+   * @param value The value: anything but a `Uint8Array`, string or integer.
+   * @returns Its bytes.
+   */
+  serialize(value: unknown): Uint8Array;
+  /**
+   * Decodes bytes that {@linkcode Serializer.serialize} made.
+   *
+   * @param bytes The bytes, decompressed; the serializer may keep them.
+   * @returns The value.
+   */
+  deserialize(bytes: Uint8Array): unknown;
+}
+
+/**
+ * A stored value whose flags this client cannot decode: a Python pickle
+ * (flag 1) or flags no client here knows.
+ *
+ * @example
+ * ```ts
+ * import { ValueFlagsError } from "@x/memcache/client";
+ *
+ * const error = new ValueFlagsError("Cannot decode value: flags 1 mark a Python pickle", 1);
+ * console.assert(error.flags === 1);
+ * ```
+ */
+export class ValueFlagsError extends MemcacheError {
+  /** The stored flags. */
+  readonly flags: number;
+
+  /**
+   * Creates an error.
+   *
+   * @param message What failed.
+   * @param flags The stored flags.
+   * @param key The key, when known.
+   */
+  constructor(message: string, flags: number, key?: string) {
+    super(message, { key });
+    this.flags = flags;
+  }
+}
+
+/** Options of {@linkcode ValueCodec}. */
+export interface ValueCodecOptions {
+  /**
+   * Compress values longer than this many bytes with zlib, when that makes
+   * them smaller (python-memcached's `min_compress_len`); 0 never compresses.
+   *
+   * @default {0}
+   */
+  minCompressLen?: number;
+  /**
+   * How values that are not bytes, text or integers are stored.
+   *
+   * @default {JSON as UTF-8}
+   */
+  serializer?: Serializer;
+  /**
+   * What a value with flags this client cannot decode (a Python pickle)
+   * becomes: `"throw"` a {@linkcode ValueFlagsError}, or `"bytes"` its raw,
+   * decompressed bytes.
+   *
+   * @default {"throw"}
+   */
+  undecodable?: "throw" | "bytes";
+}
+
+/** The flags and bytes a value is stored as. */
+export interface EncodedValue {
+  /** The client flags. */
+  flags: number;
+  /** The stored bytes. */
+  data: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** JSON as UTF-8 text. */
+export const JSON_SERIALIZER: Serializer = {
+  serialize(value: unknown): Uint8Array {
+    const text = JSON.stringify(value);
+    if (text === undefined) {
+      throw new TypeError(`Cannot serialize value: JSON has no form for ${typeof value}`);
+    }
+    return encoder.encode(text);
+  },
+  deserialize(bytes: Uint8Array): unknown {
+    return JSON.parse(decoder.decode(bytes));
+  },
+};
+
+/**
+ * Encodes values as python-memcached does: `Uint8Array` with flags 0, strings
+ * as UTF-8 with flags 16, integers (safe-integer numbers and bigints) in
+ * decimal with flags 2, anything else through the serializer with flags 256;
+ * zlib compression adds 8. Decoding reverses it, giving integers as a number
+ * when it is a safe integer and as a bigint otherwise.
+ *
+ * @example A string keeps python-memcached's text flag
+ * ```ts
+ * import { ValueCodec } from "@x/memcache/client";
+ *
+ * const codec = new ValueCodec();
+ * const { flags, data } = codec.encode("héllo");
+ * console.assert(flags === 16);
+ * console.assert(codec.decode(flags, data) === "héllo");
+ * ```
+ */
+export class ValueCodec {
+  #minCompressLen: number;
+  #serializer: Serializer;
+  #undecodable: "throw" | "bytes";
+
+  /**
+   * Creates a codec.
+   *
+   * @param options Compression, serializer and what to do with undecodable values.
+   * @throws {RangeError} When `minCompressLen` is negative or not an integer.
+   */
+  constructor(options: ValueCodecOptions = {}) {
+    const min = options.minCompressLen ?? 0;
+    if (!Number.isSafeInteger(min) || min < 0) {
+      throw new RangeError(`Cannot use minCompressLen ${min}: expected a non-negative integer`);
+    }
+    this.#minCompressLen = min;
+    this.#serializer = options.serializer ?? JSON_SERIALIZER;
+    this.#undecodable = options.undecodable ?? "throw";
+  }
+
+  /**
+   * Encodes a value.
+   *
+   * @param value The value; `undefined` cannot be stored.
+   * @param minCompressLen Overrides the codec's compression threshold.
+   * @returns The flags and bytes.
+   * @throws {TypeError} For `undefined`, or a value the serializer refuses.
+   */
+  encode(value: unknown, minCompressLen: number = this.#minCompressLen): EncodedValue {
+    let flags: number;
+    let data: Uint8Array;
+    if (value instanceof Uint8Array) {
+      flags = 0;
+      data = value;
+    } else if (typeof value === "string") {
+      flags = FLAG_TEXT;
+      data = encoder.encode(value);
+    } else if (
+      typeof value === "bigint" || (typeof value === "number" && Number.isSafeInteger(value))
+    ) {
+      // python-memcached never compresses integers.
+      return { flags: FLAG_INTEGER, data: encoder.encode(String(value)) };
+    } else if (value === undefined) {
+      throw new TypeError("Cannot store undefined: it means a miss");
+    } else {
+      flags = FLAG_SERIALIZED;
+      data = this.#serializer.serialize(value);
+    }
+    if (minCompressLen > 0 && data.length > minCompressLen) {
+      const compressed = deflateSync(data);
+      if (compressed.length < data.length) {
+        flags |= FLAG_COMPRESSED;
+        data = new Uint8Array(compressed.buffer, compressed.byteOffset, compressed.length);
+      }
+    }
+    return { flags, data };
+  }
+
+  /**
+   * Decodes stored bytes by their flags.
+   *
+   * @param flags The stored flags.
+   * @param data The stored bytes; a view the codec copies from, never keeps.
+   * @param key The key, for error messages.
+   * @returns The value.
+   * @throws {ValueFlagsError} For a pickle or unknown flags, unless
+   *   `undecodable` is `"bytes"`, or for bad compressed data or a bad integer.
+   */
+  decode(flags: number, data: Uint8Array, key?: string): unknown {
+    let bytes = data;
+    let copied = false;
+    if (flags & FLAG_COMPRESSED) {
+      try {
+        const inflated = inflateSync(data);
+        bytes = new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.length);
+        copied = true;
+      } catch (cause) {
+        throw new ValueFlagsError(
+          `Cannot decode value: zlib data is corrupt (${cause})`,
+          flags,
+          key,
+        );
+      }
+    }
+    const kind = flags & ~FLAG_COMPRESSED;
+    switch (kind) {
+      case 0:
+        return copied ? bytes : bytes.slice();
+      case FLAG_TEXT:
+        return decoder.decode(bytes);
+      case FLAG_INTEGER:
+      case FLAG_LONG: {
+        const text = decoder.decode(bytes).trim();
+        if (!/^-?\d+$/.test(text)) {
+          throw new ValueFlagsError(`Cannot decode integer: "${text.slice(0, 40)}"`, flags, key);
+        }
+        const n = BigInt(text);
+        return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)
+          ? Number(n)
+          : n;
+      }
+      case FLAG_SERIALIZED:
+        return this.#serializer.deserialize(copied ? bytes : bytes.slice());
+      default:
+        if (this.#undecodable === "bytes") return copied ? bytes : bytes.slice();
+        throw new ValueFlagsError(
+          kind === FLAG_PICKLE
+            ? `Cannot decode value: flags ${flags} mark a Python pickle`
+            : `Cannot decode value: unknown flags ${flags}`,
+          flags,
+          key,
+        );
+    }
+  }
+}

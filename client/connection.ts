@@ -1,0 +1,452 @@
+/**
+ * One connection to one server, pipelined: requests are appended to an
+ * outgoing buffer and a FIFO of pending replies, the buffer is written once
+ * per microtask turn, and replies settle the FIFO in order.
+ *
+ * @module
+ */
+
+import {
+  ClientError,
+  CommandError,
+  ConnectionError,
+  ServerError,
+  TimeoutError,
+} from "../protocol/errors.ts";
+import type { ByteSink } from "../protocol/write_buffer.ts";
+import { WriteBuffer } from "../protocol/write_buffer.ts";
+import { type Response, ResponseParser } from "../protocol/response_parser.ts";
+
+/**
+ * Reads the frames of one reply. Frames are views into the parser's buffer:
+ * copy what you keep before returning.
+ */
+export interface ReplyReader<T> {
+  /**
+   * Takes the next frame of this reply (never an error frame: those end the
+   * reply with an error).
+   *
+   * @param frame The frame.
+   * @returns `undefined` while more frames belong to this reply, else a box
+   *   holding the result, or the error to reject the call with (the
+   *   connection stays usable). A reader throws only when the reply makes no
+   *   sense, which closes the connection.
+   */
+  frame(frame: Response): { value: T } | { error: unknown } | undefined;
+}
+
+/** Options of {@linkcode Connection}. */
+export interface ConnectionOptions {
+  /**
+   * How long opening the connection may take, in milliseconds.
+   *
+   * @default {3000}
+   */
+  connectTimeout?: number;
+  /**
+   * How long a reply may take, from its request being queued on an open
+   * connection, in milliseconds.
+   *
+   * @default {3000}
+   */
+  socketTimeout?: number;
+  /**
+   * Called once each time the connection fails (cannot connect, times out,
+   * breaks), after the pending calls were failed.
+   *
+   * @default {undefined}
+   */
+  onFailure?: (error: ConnectionError) => void;
+}
+
+/**
+ * The connection could not be opened, so the request was never sent and may
+ * safely be sent to another server.
+ */
+export class UnsentError extends ConnectionError {}
+
+interface Pending {
+  reader: ReplyReader<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  deadline: number;
+  /** The caller gave up (abort); the reply is still read, then dropped. */
+  abandoned: boolean;
+  cleanup: (() => void) | undefined;
+}
+
+const READ_SIZE = 64 * 1024;
+
+function errorFrom(frame: Response & { type: "error" }, server: string): Error {
+  const line = frame.message === "" ? frame.kind : `${frame.kind} ${frame.message}`;
+  const options = { server, line };
+  switch (frame.kind) {
+    case "ERROR":
+      return new CommandError(`Cannot run command: the server answered "${line}"`, options);
+    case "CLIENT_ERROR":
+      return new ClientError(`Cannot run command: the server answered "${line}"`, options);
+    case "SERVER_ERROR":
+      return new ServerError(`Cannot run command: the server answered "${line}"`, options);
+  }
+}
+
+/**
+ * A pipelined connection to one memcached server, opened on first use and
+ * reopened after a failure.
+ *
+ * @example Sending a raw `version`
+ * ```ts ignore
+ * import { Connection } from "@x/memcache/client";
+ *
+ * const connection = new Connection("127.0.0.1", 11211);
+ * const version = await connection.send(
+ *   (sink) => sink.latin1("version\r\n"),
+ *   { frame: (f) => f.type === "version" ? { value: f.version } : undefined },
+ * );
+ * connection.close();
+ * ```
+ */
+export class Connection {
+  /** `host:port`, as errors name it. */
+  readonly server: string;
+  #host: string;
+  #port: number;
+  #connectTimeout: number;
+  #socketTimeout: number;
+  #onFailure: ((error: ConnectionError) => void) | undefined;
+
+  #conn: Deno.TcpConn | undefined;
+  #connecting: Promise<void> | undefined;
+  /** Bumped on every (re)open, so a stale read loop or write knows to stop. */
+  #generation = 0;
+  #out = new WriteBuffer();
+  #spare = new WriteBuffer();
+  #writing = false;
+  #flushQueued = false;
+  /** Waiters for the bytes now in `#out` to be written (noreply calls). */
+  #written: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  #pending: Pending[] = [];
+  #head = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  /**
+   * Creates a connection; nothing is opened until the first request.
+   *
+   * @param host The host name or address.
+   * @param port The TCP port.
+   * @param options Timeouts and the failure callback.
+   */
+  constructor(host: string, port: number, options: ConnectionOptions = {}) {
+    this.#host = host;
+    this.#port = port;
+    this.server = `${host}:${port}`;
+    this.#connectTimeout = options.connectTimeout ?? 3000;
+    this.#socketTimeout = options.socketTimeout ?? 3000;
+    this.#onFailure = options.onFailure;
+  }
+
+  /** How many replies are awaited. */
+  get pending(): number {
+    return this.#pending.length - this.#head;
+  }
+
+  /**
+   * Queues a request and resolves with its reply.
+   *
+   * @param write Writes the request's bytes; it must throw before writing
+   *   anything when the request is invalid.
+   * @param reader Reads the reply's frames.
+   * @param signal Rejects the call with the signal's reason when aborted;
+   *   the reply is still read and dropped, so the connection stays in step.
+   * @returns The reader's result.
+   * @throws {ConnectionError} When the connection cannot be opened or breaks.
+   * @throws {TimeoutError} When no reply comes within `socketTimeout`.
+   * @throws {CommandError | ClientError | ServerError} When the server answers with an error.
+   */
+  send<T>(
+    write: (sink: ByteSink) => void,
+    reader: ReplyReader<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    signal?.throwIfAborted();
+    this.#append(write);
+    return new Promise<T>((resolve, reject) => {
+      const entry: Pending = {
+        reader: reader as ReplyReader<unknown>,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        deadline: this.#conn ? performance.now() + this.#socketTimeout : Infinity,
+        abandoned: false,
+        cleanup: undefined,
+      };
+      if (signal) {
+        const onAbort = () => {
+          entry.abandoned = true;
+          entry.cleanup = undefined;
+          reject(signal.reason);
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+        entry.cleanup = () => signal.removeEventListener("abort", onAbort);
+      }
+      this.#pending.push(entry);
+      if (this.#timer === undefined && this.#conn) this.#arm();
+    });
+  }
+
+  /**
+   * Queues a request that gets no reply (`noreply`), resolving once it is
+   * written.
+   *
+   * @param write Writes the request's bytes.
+   * @returns A promise that settles when the bytes are written.
+   * @throws {ConnectionError} When the connection cannot be opened or breaks.
+   */
+  sendQuiet(write: (sink: ByteSink) => void): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    this.#append(write);
+    return new Promise((resolve, reject) => this.#written.push({ resolve, reject }));
+  }
+
+  /** Closes the socket and fails every pending call. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#fail(this.#closedError(), false);
+  }
+
+  #closedError(): ConnectionError {
+    return new ConnectionError("Cannot send request: the client is closed", {
+      server: this.server,
+    });
+  }
+
+  #append(write: (sink: ByteSink) => void): void {
+    const out = this.#out;
+    const mark = out.length;
+    try {
+      write(out);
+    } catch (error) {
+      out.truncate(mark);
+      throw error;
+    }
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushQueued = false;
+    if (this.#writing || this.#out.length === 0 || this.#closed) return;
+    if (!this.#conn) {
+      this.#connecting ??= this.#open();
+      return;
+    }
+    void this.#writeLoop(this.#conn, this.#generation);
+  }
+
+  async #writeLoop(conn: Deno.TcpConn, generation: number): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#out.length > 0 && generation === this.#generation) {
+        const batch = this.#out;
+        const waiters = this.#written;
+        this.#out = this.#spare;
+        this.#spare = batch;
+        this.#written = [];
+        const bytes = batch.view();
+        for (let sent = 0; sent < bytes.length;) {
+          sent += await conn.write(bytes.subarray(sent));
+        }
+        batch.clear();
+        for (const w of waiters) w.resolve();
+      }
+    } catch (cause) {
+      if (generation === this.#generation) {
+        this.#fail(
+          new ConnectionError(`Cannot write to ${this.server}: ${cause}`, {
+            server: this.server,
+            cause,
+          }),
+          true,
+        );
+      }
+    } finally {
+      if (generation === this.#generation) this.#writing = false;
+    }
+  }
+
+  async #open(): Promise<void> {
+    const generation = ++this.#generation;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const connecting = Deno.connect({ hostname: this.#host, port: this.#port });
+    const timedOut = new Promise<"timeout">((r) =>
+      timer = setTimeout(() => r("timeout"), this.#connectTimeout)
+    );
+    let conn: Deno.TcpConn;
+    try {
+      const won = await Promise.race([connecting, timedOut]);
+      if (won === "timeout") {
+        connecting.then((c) => c.close(), () => {});
+        throw new TimeoutError(
+          `Cannot connect to ${this.server}: no answer within ${this.#connectTimeout} ms`,
+          { server: this.server },
+        );
+      }
+      conn = won;
+    } catch (cause) {
+      clearTimeout(timer);
+      this.#connecting = undefined;
+      if (generation !== this.#generation || this.#closed) return;
+      this.#fail(
+        new UnsentError(`Cannot connect to ${this.server}: ${(cause as Error).message ?? cause}`, {
+          server: this.server,
+          cause,
+        }),
+        true,
+      );
+      return;
+    }
+    clearTimeout(timer);
+    this.#connecting = undefined;
+    if (generation !== this.#generation || this.#closed) {
+      conn.close();
+      return;
+    }
+    conn.setNoDelay(true);
+    this.#conn = conn;
+    const deadline = performance.now() + this.#socketTimeout;
+    for (let i = this.#head; i < this.#pending.length; i++) {
+      if (this.#pending[i].deadline === Infinity) this.#pending[i].deadline = deadline;
+    }
+    if (this.pending > 0) this.#arm();
+    void this.#readLoop(conn, generation);
+    void this.#writeLoop(conn, generation);
+  }
+
+  async #readLoop(conn: Deno.TcpConn, generation: number): Promise<void> {
+    const parser = new ResponseParser();
+    try {
+      while (generation === this.#generation) {
+        const n = await conn.read(parser.reserve(READ_SIZE));
+        if (generation !== this.#generation) return;
+        if (n === null) {
+          this.#fail(
+            new ConnectionError(
+              `Cannot read from ${this.server}: the server closed the connection`,
+              {
+                server: this.server,
+              },
+            ),
+            true,
+          );
+          return;
+        }
+        parser.commit(n);
+        for (let frame = parser.next(); frame !== undefined; frame = parser.next()) {
+          this.#dispatch(frame);
+        }
+      }
+    } catch (cause) {
+      if (generation !== this.#generation) return;
+      this.#fail(
+        cause instanceof ConnectionError ? cause : new ConnectionError(
+          `Cannot read from ${this.server}: ${(cause as Error).message ?? cause}`,
+          { server: this.server, cause },
+        ),
+        true,
+      );
+    }
+  }
+
+  #dispatch(frame: Response): void {
+    const entry = this.#pending[this.#head];
+    if (entry === undefined) {
+      throw new ConnectionError(`Cannot read from ${this.server}: a reply nobody asked for`, {
+        server: this.server,
+      });
+    }
+    let done: { value: unknown } | { error: unknown } | undefined;
+    if (frame.type === "error") {
+      done = { error: errorFrom(frame, this.server) };
+    } else {
+      try {
+        done = entry.reader.frame(frame);
+      } catch (e) {
+        // A reader that cannot make sense of its reply leaves the stream unknown.
+        this.#settle(entry, { error: e });
+        throw e;
+      }
+      if (done === undefined) return;
+    }
+    this.#settle(entry, done);
+  }
+
+  #settle(entry: Pending, done: { value: unknown } | { error: unknown }): void {
+    this.#pending[this.#head] = undefined as unknown as Pending;
+    this.#head++;
+    if (this.#head === this.#pending.length) {
+      this.#pending.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#pending.length) {
+      this.#pending = this.#pending.slice(this.#head);
+      this.#head = 0;
+    }
+    entry.cleanup?.();
+    if (entry.abandoned) return;
+    if ("value" in done) entry.resolve(done.value);
+    else entry.reject(done.error);
+  }
+
+  /** Arms the watchdog for the oldest pending reply; deadlines only grow along the FIFO. */
+  #arm(): void {
+    const head = this.#pending[this.#head];
+    if (head === undefined || head.deadline === Infinity) return;
+    const delay = Math.max(0, head.deadline - performance.now());
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      const first = this.#pending[this.#head];
+      if (first === undefined) return;
+      if (first.deadline <= performance.now() + 1) {
+        this.#fail(
+          new TimeoutError(
+            `Cannot read from ${this.server}: no reply within ${this.#socketTimeout} ms`,
+            { server: this.server },
+          ),
+          true,
+        );
+      } else {
+        this.#arm();
+      }
+    }, delay);
+  }
+
+  /** Drops the socket and fails every pending call and write waiter with `error`. */
+  #fail(error: ConnectionError, report: boolean): void {
+    this.#generation++;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#writing = false;
+    this.#connecting = undefined;
+    const conn = this.#conn;
+    this.#conn = undefined;
+    try {
+      conn?.close();
+    } catch { /* already closed */ }
+    const pending = this.#pending.slice(this.#head);
+    this.#pending = [];
+    this.#head = 0;
+    const waiters = this.#written;
+    this.#written = [];
+    this.#out.clear();
+    this.#spare.clear();
+    for (const entry of pending) {
+      entry.cleanup?.();
+      if (!entry.abandoned) entry.reject(error);
+    }
+    for (const w of waiters) w.reject(error);
+    if (report) this.#onFailure?.(error);
+  }
+}
