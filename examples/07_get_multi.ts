@@ -1,0 +1,10 @@
+// get and getMulti: misses are simply absent from the result.
+import { Client } from "@x/memcache/client";
+
+const servers = (Deno.env.get("MEMCACHE_SERVERS") ?? "127.0.0.1:11211").split(",");
+await using mc = new Client(servers);
+
+await mc.setMulti({ key1: "val1", key2: "val2" });
+await mc.delete("key3");
+console.log(await mc.get("key3")); // undefined
+console.log(await mc.getMulti(["key1", "key2", "key3"])); // { key1: "val1", key2: "val2" }
