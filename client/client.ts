@@ -21,6 +21,12 @@ import type { Router, ServerSpec } from "./router.ts";
  */
 export type ServerAddress = string | readonly [string, number];
 
+/** TLS settings for {@linkcode ClientOptions.tls}. */
+export interface ClientTlsOptions {
+  /** CA certificates (PEM) to trust on top of the system's. */
+  caCerts?: string[];
+}
+
 /** Options of {@linkcode Client}. */
 export interface ClientOptions {
   /**
@@ -98,6 +104,13 @@ export interface ClientOptions {
    * @default {false}
    */
   legacyZeroHash?: boolean;
+  /**
+   * Reach the servers over TLS (memcached's `-Z`): `true` trusts the system's
+   * CA certificates, `{ caCerts }` adds PEM certificates of your own.
+   *
+   * @default {false}
+   */
+  tls?: boolean | ClientTlsOptions;
   /**
    * How values that are not bytes, text or integers are stored (flag 256).
    *
@@ -401,6 +414,7 @@ export class Client implements AsyncDisposable {
         connectTimeout: options.connectTimeout,
         socketTimeout: options.socketTimeout,
         onFailure: (error) => this.#markDead(server, error),
+        tls: options.tls === true ? {} : options.tls || undefined,
       });
       return server;
     });

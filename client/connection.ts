@@ -57,6 +57,13 @@ export interface ConnectionOptions {
    * @default {undefined}
    */
   onFailure?: (error: ConnectionError) => void;
+  /**
+   * Speak TLS to the server, trusting these CA certificates (PEM) on top of
+   * the system's; undefined for plain TCP.
+   *
+   * @default {undefined}
+   */
+  tls?: { caCerts?: string[] };
 }
 
 /**
@@ -112,10 +119,11 @@ export class Connection {
   #host: string;
   #port: number;
   #connectTimeout: number;
+  #tls: { caCerts?: string[] } | undefined;
   #socketTimeout: number;
   #onFailure: ((error: ConnectionError) => void) | undefined;
 
-  #conn: Deno.TcpConn | undefined;
+  #conn: Deno.Conn | undefined;
   #connecting: Promise<void> | undefined;
   /** Bumped on every (re)open, so a stale read loop or write knows to stop. */
   #generation = 0;
@@ -144,6 +152,7 @@ export class Connection {
     this.#connectTimeout = options.connectTimeout ?? 3000;
     this.#socketTimeout = options.socketTimeout ?? 3000;
     this.#onFailure = options.onFailure;
+    this.#tls = options.tls;
   }
 
   /** How many replies are awaited. */
@@ -247,7 +256,7 @@ export class Connection {
     void this.#writeLoop(this.#conn, this.#generation);
   }
 
-  async #writeLoop(conn: Deno.TcpConn, generation: number): Promise<void> {
+  async #writeLoop(conn: Deno.Conn, generation: number): Promise<void> {
     this.#writing = true;
     try {
       while (this.#out.length > 0 && generation === this.#generation) {
@@ -281,11 +290,13 @@ export class Connection {
   async #open(): Promise<void> {
     const generation = ++this.#generation;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const connecting = Deno.connect({ hostname: this.#host, port: this.#port });
+    const connecting: Promise<Deno.Conn> = this.#tls === undefined
+      ? Deno.connect({ hostname: this.#host, port: this.#port })
+      : Deno.connectTls({ hostname: this.#host, port: this.#port, caCerts: this.#tls.caCerts });
     const timedOut = new Promise<"timeout">((r) =>
       timer = setTimeout(() => r("timeout"), this.#connectTimeout)
     );
-    let conn: Deno.TcpConn;
+    let conn: Deno.Conn;
     try {
       const won = await Promise.race([connecting, timedOut]);
       if (won === "timeout") {
@@ -315,7 +326,8 @@ export class Connection {
       conn.close();
       return;
     }
-    conn.setNoDelay(true);
+    // Small pipelined requests must not wait for Nagle; TLS connections have no such switch.
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     this.#conn = conn;
     const deadline = performance.now() + this.#socketTimeout;
     for (let i = this.#head; i < this.#pending.length; i++) {
@@ -326,7 +338,7 @@ export class Connection {
     void this.#writeLoop(conn, generation);
   }
 
-  async #readLoop(conn: Deno.TcpConn, generation: number): Promise<void> {
+  async #readLoop(conn: Deno.Conn, generation: number): Promise<void> {
     const parser = new ResponseParser();
     try {
       while (generation === this.#generation) {

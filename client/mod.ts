@@ -39,6 +39,7 @@ export {
   type CasValue,
   Client,
   type ClientOptions,
+  type ClientTlsOptions,
   type DeleteOptions,
   type FlushOptions,
   type MultiOptions,
