@@ -571,3 +571,29 @@ Deno.test("Client speaks TLS to a memcached started with -Z", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Client sends 50 concurrent calls to one server in one write", async () => {
+  await using server = serve({ port: 0 });
+  const connect = Deno.connect;
+  let writes = 0;
+  // Count the writes the client makes on its socket; everything else is the real socket.
+  Deno.connect = (async (options: Deno.ConnectOptions) => {
+    const conn = await connect(options);
+    const write = conn.write.bind(conn);
+    conn.write = (bytes: Uint8Array) => {
+      writes++;
+      return write(bytes);
+    };
+    return conn;
+  }) as typeof Deno.connect;
+  try {
+    await using client = new Client([`127.0.0.1:${server.addr.port}`]);
+    await client.set("warm", "up");
+    writes = 0;
+    const values = await Promise.all(Array.from({ length: 50 }, (_, i) => client.get(`k${i}`)));
+    assert.deepEqual(values, Array(50).fill(undefined));
+    assert.equal(writes, 1);
+  } finally {
+    Deno.connect = connect;
+  }
+});
