@@ -22,7 +22,7 @@ const getLine = encodeRequest({
   exptime: 0,
   badKey: false,
 });
-const setRequest = encodeRequest({
+const setFrame = {
   type: "storage",
   command: "set",
   key: keys[0],
@@ -32,7 +32,8 @@ const setRequest = encodeRequest({
   noreply: false,
   data: value,
   status: "ok",
-});
+} as const;
+const setRequest = encodeRequest(setFrame);
 const batch = new WriteBuffer();
 for (const key of keys) {
   writeResponse(batch, { type: "value", key, flags: 0, cas: undefined, data: value });
@@ -59,17 +60,8 @@ Deno.bench("parse a 100-value VALUE reply", { group: "response" }, () => {
 });
 
 Deno.bench("encode a 100-byte set", { group: "encode" }, () => {
-  encodeRequest({
-    type: "storage",
-    command: "set",
-    key: keys[0],
-    flags: 0,
-    exptime: 0,
-    cas: 0n,
-    noreply: false,
-    data: value,
-    status: "ok",
-  });
+  encodeRequest(setFrame);
+});
 });
 
 Deno.bench("encode a VALUE reply", { group: "encode" }, () => {

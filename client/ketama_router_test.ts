@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { hex, sampleKeys } from "../tests/_keys.ts";
 import { md5Words } from "./_hash.ts";
 import { KetamaRouter, type KetamaRouterOptions } from "./ketama_router.ts";
 import type { ServerSpec } from "./router.ts";
@@ -103,45 +104,8 @@ Deno.test("KetamaRouter rejects an empty list, bad weights, bad ports and unknow
 
 /** Deterministic keys: ascii, digits, ':' and '-', UTF-8, some up to 250 bytes. */
 function makeKeys(count: number): Uint8Array[] {
-  let seed = 0x2545f491;
-  const random = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const pickFrom = (alphabet: string, length: number) =>
-    Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join("");
-  const printable = Array.from({ length: 94 }, (_, i) => String.fromCharCode(0x21 + i)).join("");
-  const keys = new Map<string, Uint8Array>();
-  for (let i = 0; keys.size < count; i++) {
-    let key: string;
-    switch (i % 6) {
-      case 0:
-        key = `user:${Math.floor(random() * 1e7)}`;
-        break;
-      case 1:
-        key = `session-${pickFrom("0123456789abcdef", 16)}`;
-        break;
-      case 2:
-        key = pickFrom(printable, 1 + Math.floor(random() * 40));
-        break;
-      case 3:
-        key = pickFrom("0123456789", 1 + Math.floor(random() * 12));
-        break;
-      case 4:
-        key = pickFrom("abcdefghijklmnopqrstuvwxyz0123456789:-", 100 + Math.floor(random() * 151));
-        break;
-      default:
-        key = i % 12 === 5 ? `ключ:${i}-キー` : `cache:page:${i}-v${Math.floor(random() * 100)}`;
-    }
-    const encoded = bytes(key);
-    if (encoded.length <= 250) keys.set(key, encoded);
-  }
-  return [...keys.values()];
+  return sampleKeys(count, 0x2545f491);
 }
-
-const hex = (key: Uint8Array) => Array.from(key, (b) => b.toString(16).padStart(2, "0")).join("");
 
 // Stores every key through pylibmc, then asks each live memcached on its own
 // which keys it holds: pylibmc has no "which server" call. Prints, per key,

@@ -1,18 +1,9 @@
 import assert from "node:assert/strict";
 import { bytes } from "../tests/_feed.ts";
+import { seededRandom as random } from "../tests/_keys.ts";
 import { ProtocolError } from "./errors.ts";
 import { RequestParser } from "./request_parser.ts";
 import { ResponseParser } from "./response_parser.ts";
-
-/** mulberry32: a small seeded generator, so a failure replays exactly. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // deno-fmt-ignore
 const REQUEST_WORDS = [
