@@ -62,7 +62,6 @@ Deno.bench("parse a 100-value VALUE reply", { group: "response" }, () => {
 Deno.bench("encode a 100-byte set", { group: "encode" }, () => {
   encodeRequest(setFrame);
 });
-});
 
 Deno.bench("encode a VALUE reply", { group: "encode" }, () => {
   encodeResponse({ type: "value", key: keys[0], flags: 0, cas: undefined, data: value });
