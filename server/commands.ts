@@ -11,6 +11,7 @@ import type { Request, RetrievalRequest, StorageRequest } from "../protocol/requ
 import { writeValueHeader } from "../protocol/response_encoder.ts";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
 import type { LruStore } from "./lru_store.ts";
+import { MetaHandler } from "./meta.ts";
 import { PrefixStats } from "./prefix_stats.ts";
 import type { ServerStats, Settings } from "./stats.ts";
 
@@ -65,12 +66,14 @@ export class CommandHandler {
   #pending: RetrievalRequest | undefined;
   #pendingIndex = 0;
   #prefixes = new PrefixStats();
+  #meta: MetaHandler;
 
   constructor(store: LruStore, stats: ServerStats, settings: Settings, control: ServerControl) {
     this.#store = store;
     this.#stats = stats;
     this.#settings = settings;
     this.#control = control;
+    this.#meta = new MetaHandler(store, stats);
   }
 
   /** Runs one request, appending its reply (if any) to `out`. */
@@ -146,8 +149,8 @@ export class CommandHandler {
         reply(out, "INVALID_SHUTDOWN_MODE", false);
         return Outcome.Continue;
       case "meta":
-        // The meta protocol is not served yet: memcached's reply to a command it does not know.
-        reply(out, "ERROR", false);
+        // mn makes memcached write what it has buffered.
+        if (this.#meta.handle(request, out)) connection.sentMark = out.length;
         return Outcome.Continue;
       case "invalid":
         reply(out, request.reply, request.noreply);

@@ -25,8 +25,72 @@ export type StoreResult =
   | "TOO_LARGE"
   | "NO_MEMORY";
 
+/** How {@linkcode LruStore.prototype.metaSet} stores, as the `M` token of `ms` names it. */
+export type MetaSetMode = "set" | "add" | "replace" | "append" | "prepend";
+
+/** Options of {@linkcode LruStore.prototype.metaSet}. */
+export interface MetaSetOptions {
+  /**
+   * How to store.
+   *
+   * @default {"set"}
+   */
+  mode?: MetaSetMode;
+  /**
+   * Client flags, an unsigned 32-bit integer.
+   *
+   * @default {0}
+   */
+  flags?: number;
+  /**
+   * The exptime as sent on the wire.
+   *
+   * @default {0}
+   */
+  exptime?: number;
+  /**
+   * The cas unique to compare with (`C`); a set or replace with one is a cas.
+   *
+   * @default {undefined}
+   */
+  cas?: bigint;
+  /**
+   * With `cas` (`I`): a unique older than the item's stores anyway, marked stale.
+   *
+   * @default {false}
+   */
+  invalidate?: boolean;
+  /**
+   * The key was sent in base64 (`b`); meta replies echo it encoded.
+   *
+   * @default {false}
+   */
+  binaryKey?: boolean;
+}
+
 /** The outcome of `incr`/`decr`: the new value, or why there is none. */
 export type DeltaResult = bigint | "NOT_FOUND" | "NON_NUMERIC" | "NO_MEMORY";
+
+/** Options of {@linkcode LruStore.prototype.metaDelta}. */
+export interface MetaDeltaOptions {
+  /** Add (`incr`) or subtract (`decr`). */
+  incr: boolean;
+  /**
+   * A cas the item must have; 0 for none.
+   *
+   * @default {0n}
+   */
+  cas?: bigint;
+  /**
+   * Whether a miss counts in `incr_misses`/`decr_misses` (not when the caller vivifies).
+   *
+   * @default {true}
+   */
+  countMiss?: boolean;
+}
+
+/** The outcome of a meta arithmetic: as {@linkcode DeltaResult}, or a cas mismatch. */
+export type MetaDeltaResult = DeltaResult | "EXISTS";
 
 /** Options for {@linkcode LruStore}. */
 export interface LruStoreOptions {
@@ -247,6 +311,10 @@ const F_INFO = 12; // key length | class << 8 | bits
 const STRIDE = 13;
 const INFO_LINKED = 1 << 16;
 const INFO_FETCHED = 1 << 17;
+// Meta protocol marks (memcached's ITEM_STALE, ITEM_TOKEN_SENT, ITEM_KEY_BINARY).
+const INFO_STALE = 1 << 18;
+const INFO_TOKEN_SENT = 1 << 19;
+const INFO_KEY_BINARY = 1 << 20;
 
 // Per-class counters, one Float64Array row per class.
 const C_GET_HITS = 0;
@@ -360,6 +428,7 @@ export class LruStore {
   #incrMisses = 0;
   #decrMisses = 0;
   #casMisses = 0;
+  #lastSlot = -1;
 
   /**
    * Creates an empty store; pages are allocated as items arrive.
@@ -724,7 +793,7 @@ export class LruStore {
    * @throws {RangeError} If the key is bad or `delta` is out of range.
    */
   incr(key: Uint8Array, delta: bigint): DeltaResult {
-    return this.#delta(key, delta, true);
+    return this.#delta(key, delta, true) as DeltaResult;
   }
 
   /**
@@ -734,7 +803,158 @@ export class LruStore {
    * @throws {RangeError} If the key is bad or `delta` is out of range.
    */
   decr(key: Uint8Array, delta: bigint): DeltaResult {
-    return this.#delta(key, delta, false);
+    return this.#delta(key, delta, false) as DeltaResult;
+  }
+
+  // ---------------------------------------------------------------- meta
+
+  /**
+   * Looks up a key without touching it, as memcached's lookups with
+   * DONT_UPDATE: no LRU bump, no fetched mark, no hit or miss counted (an
+   * expired or flushed item found on the way is still reclaimed and counted).
+   *
+   * @param key The key bytes.
+   * @returns The item's slot, or -1 on a miss.
+   * @throws {RangeError} If the key is empty or longer than 250 bytes.
+   */
+  peek(key: Uint8Array): number {
+    checkKey(key);
+    return this.#lookup(key, hashKey(key), this.#clock.now());
+  }
+
+  /** Marks an item fetched and makes it the most recently used (memcached's do_item_bump). */
+  fetch(slot: number): void {
+    this.#meta[slot * STRIDE + F_INFO] |= INFO_FETCHED;
+    this.#bump(slot, this.#clock.now());
+  }
+
+  /**
+   * Counts a meta get: a hit of `slot` (or a miss when -1) in `get_hits`, or
+   * in `touch_hits` when the get also touched.
+   */
+  countGet(slot: number, touch: boolean): void {
+    if (slot < 0) {
+      if (touch) this.#touchMisses++;
+      else this.#getMisses++;
+      return;
+    }
+    this
+      .#classStats[this.#classOf(slot * STRIDE) * C_COUNT + (touch ? C_TOUCH_HITS : C_GET_HITS)]++;
+  }
+
+  /** Gives an item a new exptime, as sent on the wire. */
+  setExptime(slot: number, exptime: number): void {
+    this.#meta[slot * STRIDE + F_EXPTIME] = relativeExptime(exptime, this.#clock);
+  }
+
+  /** Whether the item is marked stale (by `md I`, or an `ms I` with an old cas). */
+  stale(slot: number): boolean {
+    return (this.#meta[slot * STRIDE + F_INFO] & INFO_STALE) !== 0;
+  }
+
+  /** Whether a client has been told it won the right to recache the item (`W`). */
+  tokenSent(slot: number): boolean {
+    return (this.#meta[slot * STRIDE + F_INFO] & INFO_TOKEN_SENT) !== 0;
+  }
+
+  /** Records that a client won the right to recache the item. */
+  markTokenSent(slot: number): void {
+    this.#meta[slot * STRIDE + F_INFO] |= INFO_TOKEN_SENT;
+  }
+
+  /** Whether the item was stored by an `ms` whose key came in base64. */
+  binaryKey(slot: number): boolean {
+    return (this.#meta[slot * STRIDE + F_INFO] & INFO_KEY_BINARY) !== 0;
+  }
+
+  /**
+   * Marks an item stale instead of deleting it, as `md I`: a new cas, the
+   * win token free again, and optionally a new exptime.
+   *
+   * @param exptime The new exptime as on the wire, or undefined to keep it.
+   */
+  invalidate(slot: number, exptime?: number): void {
+    const meta = this.#meta;
+    const base = slot * STRIDE;
+    if (exptime !== undefined) meta[base + F_EXPTIME] = relativeExptime(exptime, this.#clock);
+    meta[base + F_INFO] = (meta[base + F_INFO] | INFO_STALE) & ~INFO_TOKEN_SENT;
+    setCas(meta, base, this.#nextCas());
+  }
+
+  /** Deletes a looked-up item, counting a delete hit. */
+  remove(slot: number): void {
+    this.#classStats[this.#classOf(slot * STRIDE) * C_COUNT + C_DELETE_HITS]++;
+    this.#unlink(slot);
+  }
+
+  /** Counts a delete that found nothing to delete (`delete_misses`). */
+  countDeleteMiss(): void {
+    this.#deleteMisses++;
+  }
+
+  /**
+   * Removes an item without counting anything, as memcached drops the old
+   * value when a store cannot allocate its new item.
+   */
+  discard(key: Uint8Array): void {
+    const slot = this.peek(key);
+    if (slot >= 0) this.#unlink(slot);
+  }
+
+  /**
+   * Creates an item for a key that missed (`mg N`, `ma N`): flags 0, no
+   * exptime, the given value, a fresh cas; not counted as a set.
+   *
+   * @returns The new item's slot, or -1 when there is no memory.
+   * @throws {RangeError} If the key is empty or longer than 250 bytes.
+   */
+  vivify(key: Uint8Array, value: Uint8Array): number {
+    const klen = checkKey(key);
+    const now = this.#clock.now();
+    const cls = this.#slab.classFor(klen + value.length + 2);
+    if (this.#insert(key, klen, value, 0, 0, cls, hashKey(key), now) !== "STORED") return -1;
+    return this.#lastSlot;
+  }
+
+  /**
+   * Stores a value as `ms` does: the modes of the classic storage commands,
+   * a cas to compare that turns set and replace into cas (and guards append
+   * and prepend), and `invalidate`, which stores a value with an older cas
+   * marked stale.
+   *
+   * @returns As the classic commands; after `STORED`,
+   * {@linkcode LruStore.prototype.lastSlot} is the item.
+   * @throws {RangeError} If the key is empty or longer than 250 bytes.
+   */
+  metaSet(key: Uint8Array, value: Uint8Array, options: MetaSetOptions = {}): StoreResult {
+    const { flags = 0, exptime = 0, cas, invalidate = false, binaryKey = false } = options;
+    const mode = options.mode ?? "set";
+    let code = { set: SET, add: ADD, replace: REPLACE, append: APPEND, prepend: PREPEND }[mode];
+    if (cas !== undefined && (code === SET || code === REPLACE)) code = CAS;
+    const unique = cas === undefined ? 0 : Number(cas);
+    const stale = invalidate && code === CAS;
+    const result = this.#store(code, key, flags, exptime, value, unique, stale);
+    if (result === "STORED" && binaryKey) {
+      this.#meta[this.#lastSlot * STRIDE + F_INFO] |= INFO_KEY_BINARY;
+    }
+    return result;
+  }
+
+  /**
+   * Adds to or subtracts from a decimal value, as `ma`: like
+   * {@linkcode LruStore.prototype.incr}, but a non-zero `cas` must match
+   * the item's. After a number, {@linkcode LruStore.prototype.lastSlot} is the item.
+   *
+   * @throws {RangeError} If the key is bad or `delta` is out of range.
+   */
+  metaDelta(key: Uint8Array, delta: bigint, options: MetaDeltaOptions): MetaDeltaResult {
+    const { incr, cas = 0n, countMiss = true } = options;
+    return this.#delta(key, delta, incr, Number(cas), countMiss);
+  }
+
+  /** The item the last successful store, vivify or delta wrote. */
+  get lastSlot(): number {
+    return this.#lastSlot;
   }
 
   /**
@@ -1299,6 +1519,7 @@ export class LruStore {
     exptime: number,
     value: Uint8Array,
     unique: number,
+    stale = false,
   ): StoreResult {
     const klen = checkKey(key);
     const vlen = value.length;
@@ -1334,24 +1555,35 @@ export class LruStore {
       );
     }
     const base = slot * STRIDE;
+    let staleBits = 0;
     switch (mode) {
       case ADD:
         this.#bump(slot, now);
         return "NOT_STORED";
       case CAS: {
         const row = this.#classOf(base) * C_COUNT;
-        if (unique === 0 || unique !== casAt(this.#meta, base)) {
-          this.#classStats[row + C_CAS_BADVAL]++;
-          return "EXISTS";
+        const current = casAt(this.#meta, base);
+        if (unique === 0 || unique !== current) {
+          // A unique of 0 is no cas at all, so it is never an older one.
+          if (!stale || unique === 0 || unique >= current) {
+            this.#classStats[row + C_CAS_BADVAL]++;
+            return "EXISTS";
+          }
+          // memcached's ms I: an older cas stores anyway, stale, keeping the old exptime and win token.
+          staleBits = INFO_STALE | (this.#meta[base + F_INFO] & INFO_TOKEN_SENT);
         }
         this.#classStats[row + C_CAS_HITS]++;
         break;
       }
       case APPEND:
       case PREPEND:
+        // A meta append with a cas stores only over that cas; 0 means none given.
+        if (unique !== 0 && unique !== casAt(this.#meta, base)) return "EXISTS";
         return this.#concat(slot, klen, value, mode === APPEND, now);
     }
-    const exp = relativeExptime(exptime, this.#clock);
+    const exp = staleBits !== 0
+      ? this.#meta[base + F_EXPTIME]
+      : relativeExptime(exptime, this.#clock);
     if (!this.#rewrite(slot, klen, vlen, 0, now)) {
       if (mode === SET) this.#unlink(slot);
       return "NO_MEMORY";
@@ -1365,6 +1597,7 @@ export class LruStore {
     meta[base + F_FLAGS] = flags;
     meta[base + F_EXPTIME] = exp;
     this.#finishRewrite(slot, vlen, now);
+    meta[base + F_INFO] |= staleBits;
     return "STORED";
   }
 
@@ -1402,6 +1635,7 @@ export class LruStore {
     meta[base + F_OFFSET] = offset;
     meta[base + F_INFO] = klen | (cls << 8) | INFO_LINKED;
     this.#link(slot, cls, hash);
+    this.#lastSlot = slot;
     return "STORED";
   }
 
@@ -1448,6 +1682,7 @@ export class LruStore {
     meta[base + F_TIME] = now;
     meta[base + F_INFO] &= ~INFO_FETCHED;
     setCas(meta, base, this.#nextCas());
+    this.#lastSlot = slot;
     this.#lruPush(slot, cls);
     const size = this.#sizeAt(base);
     this.#bytes += size;
@@ -1488,7 +1723,13 @@ export class LruStore {
     return "STORED";
   }
 
-  #delta(key: Uint8Array, delta: bigint, incr: boolean): DeltaResult {
+  #delta(
+    key: Uint8Array,
+    delta: bigint,
+    incr: boolean,
+    unique = 0,
+    countMiss = true,
+  ): MetaDeltaResult {
     checkKey(key);
     if (typeof delta !== "bigint" || delta < 0n || delta > U64_MASK) {
       throw new RangeError(`Cannot apply the delta: "${delta}" is not between 0 and 2^64 - 1`);
@@ -1496,6 +1737,7 @@ export class LruStore {
     const now = this.#clock.now();
     const slot = this.#lookup(key, hashKey(key), now);
     if (slot < 0) {
+      if (!countMiss) return "NOT_FOUND";
       if (incr) this.#incrMisses++;
       else this.#decrMisses++;
       return "NOT_FOUND";
@@ -1506,6 +1748,9 @@ export class LruStore {
     const klen = meta[base + F_INFO] & 0xff;
     let page = this.#slab.pages[meta[base + F_PAGE]];
     let start = meta[base + F_OFFSET] + klen;
+    // memcached refuses an empty value before it compares a cas.
+    if (vlen === 0) return "NON_NUMERIC";
+    if (unique !== 0 && unique !== casAt(meta, base)) return "EXISTS";
     const current = parseUint64(page, start, vlen);
     if (current === undefined) return "NON_NUMERIC";
     const result = incr ? (current + delta) & U64_MASK : delta > current ? 0n : current - delta;
@@ -1518,6 +1763,7 @@ export class LruStore {
       page.fill(SPACE, start + n, start + vlen);
       setCas(meta, base, this.#nextCas());
       this.#bump(slot, now);
+      this.#lastSlot = slot;
       return result;
     }
     if (!this.#rewrite(slot, klen, n, 0, now)) return "NO_MEMORY";
