@@ -4,12 +4,30 @@
  * @module
  */
 
-import { ConnectionError, NoServerError, ProtocolError } from "../protocol/errors.ts";
-import type { Response } from "../protocol/response_parser.ts";
+import { ConnectionError, NoServerError, ProtocolError, TimeoutError } from "../protocol/errors.ts";
+import type { MetaResponse, Response } from "../protocol/response_parser.ts";
 import { writeRequest } from "../protocol/request_encoder.ts";
 import type { StorageCommand } from "../protocol/request_parser.ts";
 import { type Serializer, ValueCodec } from "./codec.ts";
 import { Connection, type ReplyReader, UnsentError } from "./connection.ts";
+import {
+  metaArithmeticFlags,
+  metaDeleteFlags,
+  metaGetFlags,
+  metaSetFlags,
+  readTokens,
+} from "./_meta.ts";
+import type {
+  GetOrSetOptions,
+  MetaArithmeticOptions,
+  MetaArithmeticResult,
+  MetaDeleteOptions,
+  MetaDeleteResult,
+  MetaGetOptions,
+  MetaGetResult,
+  MetaSetOptions,
+  MetaSetResult,
+} from "./meta.ts";
 import { KetamaRouter } from "./ketama_router.ts";
 import { PythonRouter } from "./python_router.ts";
 import type { Router, ServerSpec } from "./router.ts";
@@ -324,6 +342,101 @@ function statsReader(): ReplyReader<Record<string, string>> {
   };
 }
 
+const EMPTY = new Uint8Array(0);
+/** The longest relative expiry memcached takes; longer ones are Unix times. */
+const MAX_RELATIVE_TTL = 60 * 60 * 24 * 30;
+
+function metaReader<T>(read: (frame: MetaResponse) => T): ReplyReader<T> {
+  return {
+    frame(frame) {
+      return frame.type === "meta" ? { value: read(frame) } : unexpected(frame);
+    },
+  };
+}
+
+const META_SET_STATUS = { HD: "STORED", NS: "NOT_STORED", EX: "EXISTS", NF: "NOT_FOUND" } as const;
+const META_DELETE_STATUS = { HD: "DELETED", NF: "NOT_FOUND", EX: "EXISTS" } as const;
+const META_ARITHMETIC_STATUS = {
+  VA: "STORED",
+  HD: "STORED",
+  NF: "NOT_FOUND",
+  NS: "NOT_STORED",
+  EX: "EXISTS",
+} as const;
+
+function metaStatus<S extends Record<string, string>>(
+  statuses: S,
+  frame: MetaResponse,
+): S[keyof S] {
+  const status = statuses[frame.code];
+  if (status === undefined) unexpected(frame);
+  return status as S[keyof S];
+}
+
+const META_SET_READER = metaReader<MetaSetResult>((frame) => {
+  const status = metaStatus(META_SET_STATUS, frame);
+  const { cas, opaque } = readTokens(frame);
+  const result: MetaSetResult = { stored: status === "STORED", status };
+  // memcached sends c0 with NS; only a stored item has a token worth keeping.
+  if (cas !== undefined && status === "STORED") result.cas = cas;
+  if (opaque !== undefined) result.opaque = opaque;
+  return result;
+});
+
+const META_DELETE_READER = metaReader<MetaDeleteResult>((frame) => {
+  const status = metaStatus(META_DELETE_STATUS, frame);
+  const { opaque } = readTokens(frame);
+  const result: MetaDeleteResult = { deleted: status === "DELETED", status };
+  if (opaque !== undefined) result.opaque = opaque;
+  return result;
+});
+
+const META_ARITHMETIC_READER = metaReader<MetaArithmeticResult>((frame) => {
+  const status = metaStatus(META_ARITHMETIC_STATUS, frame);
+  const { cas, ttl, opaque } = readTokens(frame);
+  const result: MetaArithmeticResult = { status };
+  if (frame.code === "VA") {
+    const text = latin1(frame.data);
+    if (!/^\d{1,20}$/.test(text)) {
+      throw new ProtocolError(`Cannot read ma reply: "${text.slice(0, 40)}" is not a number`);
+    }
+    result.value = toInteger(BigInt(text));
+  }
+  if (cas !== undefined) result.cas = cas;
+  if (ttl !== undefined) result.ttl = ttl;
+  if (opaque !== undefined) result.opaque = opaque;
+  return result;
+});
+
+/** An `mg` hit as getOrSet needs it: whether it is vivify's empty placeholder, and a decode failure kept aside. */
+interface MetaHit<T> {
+  result: MetaGetResult<T>;
+  placeholder: boolean;
+  failure?: unknown;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function wholeSeconds(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`Cannot get or set: ${name} ${value} is outside ${min}..${max} seconds`);
+  }
+  return value;
+}
+
 /**
  * A memcached client over one or more servers: keys are placed as
  * python-memcached places them (or by ketama, or a router of your own),
@@ -632,6 +745,215 @@ export class Client implements AsyncDisposable {
         ? connection.sendQuiet(write).then(() => true)
         : connection.send(write, TOUCH_READER, options.signal);
     }, options.signal);
+  }
+
+  /**
+   * Fetches an item with meta get (`mg`): the value and whichever of its
+   * cas token, TTL, size, hit and last access are asked for, and the
+   * recache hints (`win`, `stale`, `alreadyWon`) of memcached's
+   * anti-dogpiling flags. Pipelined with every other call.
+   *
+   * @example Who recaches a missing key
+   * ```ts ignore
+   * import { Client } from "@x/memcache/client";
+   *
+   * await using client = new Client(["127.0.0.1:11211"]);
+   * const item = await client.metaGet("report", { cas: true, vivifyOnMiss: 30 });
+   * if (item?.win) await client.metaSet("report", "fresh", { cas: item.cas, ttl: 300 });
+   * ```
+   *
+   * @param key The key.
+   * @param options What to return and how to change the item; see {@linkcode MetaGetOptions}.
+   * @returns What was asked for, or `undefined` on a miss (never with `vivifyOnMiss`).
+   * @throws {TypeError | RangeError} For a bad key or option, before anything is sent.
+   * @throws {ValueFlagsError} For a value stored with flags this client cannot decode.
+   */
+  async metaGet<T = unknown>(
+    key: string,
+    options: MetaGetOptions = {},
+  ): Promise<MetaGetResult<T> | undefined> {
+    const hit = await this.#metaGet<T>(key, options);
+    if (hit?.failure !== undefined) throw hit.failure;
+    return hit?.result;
+  }
+
+  /**
+   * Stores a value with meta set (`ms`), in any mode, optionally against a
+   * cas token, with the same flags and encoding as `set`.
+   *
+   * @example Store only if nobody changed it
+   * ```ts ignore
+   * import { Client } from "@x/memcache/client";
+   *
+   * await using client = new Client(["127.0.0.1:11211"]);
+   * const item = await client.metaGet<number>("stock", { cas: true });
+   * const { stored } = await client.metaSet("stock", item!.value! - 1, { cas: item!.cas });
+   * ```
+   *
+   * @param key The key.
+   * @param value The value; only bytes or text for `append` and `prepend`.
+   * @param options Mode, expiry, cas and what to return; see {@linkcode MetaSetOptions}.
+   * @returns Whether it was stored, why not, and the new cas token when asked for.
+   * @throws {TypeError | RangeError} For a bad key, value or option, before anything is sent.
+   */
+  metaSet(key: string, value: unknown, options: MetaSetOptions = {}): Promise<MetaSetResult> {
+    try {
+      const bytes = this.#key(key);
+      const appending = options.mode === "append" || options.mode === "prepend";
+      if (appending && typeof value !== "string" && !(value instanceof Uint8Array)) {
+        throw new TypeError(`Cannot ${options.mode} to "${key}": the value is not bytes or text`);
+      }
+      const encoded = this.#encode(value, appending ? 0 : options.minCompressLen);
+      const flags = metaSetFlags(options, encoded.flags);
+      return this.#meta("ms", bytes, flags, encoded.data, META_SET_READER, options.signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Deletes an item with meta delete (`md`), or with `invalidate` marks it
+   * stale so one reader recaches it while the others still get the old value.
+   *
+   * @example Invalidate after a write to the database
+   * ```ts ignore
+   * import { Client } from "@x/memcache/client";
+   *
+   * await using client = new Client(["127.0.0.1:11211"]);
+   * await client.metaDelete("user:42", { invalidate: true, ttl: 30 });
+   * ```
+   *
+   * @param key The key.
+   * @param options Cas, invalidation and abort signal; see {@linkcode MetaDeleteOptions}.
+   * @returns Whether it was deleted (or invalidated), and why not.
+   * @throws {TypeError | RangeError} For a bad key or option, before anything is sent.
+   */
+  metaDelete(key: string, options: MetaDeleteOptions = {}): Promise<MetaDeleteResult> {
+    try {
+      const bytes = this.#key(key);
+      const flags = metaDeleteFlags(options);
+      return this.#meta("md", bytes, flags, EMPTY, META_DELETE_READER, options.signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Adds to or subtracts from a counter with meta arithmetic (`ma`),
+   * optionally creating it on a miss. A counter created so has client flags
+   * 0, so `get` returns its bytes; read it back with `metaArithmetic` and
+   * `delta: 0`.
+   *
+   * @example A counter that starts itself
+   * ```ts ignore
+   * import { Client } from "@x/memcache/client";
+   *
+   * await using client = new Client(["127.0.0.1:11211"]);
+   * const { value } = await client.metaArithmetic("hits", { vivifyOnMiss: 0, initial: 1 });
+   * ```
+   *
+   * @param key The key of a decimal value.
+   * @param options Mode, delta, creation, expiry and cas; see {@linkcode MetaArithmeticOptions}.
+   * @returns The status, and the new value when stored (a number when a
+   *   safe integer, else a bigint).
+   * @throws {TypeError | RangeError} For a bad key or option, before anything is sent.
+   * @throws {ClientError} When the stored value is not a number.
+   */
+  metaArithmetic(
+    key: string,
+    options: MetaArithmeticOptions = {},
+  ): Promise<MetaArithmeticResult> {
+    try {
+      const bytes = this.#key(key);
+      const flags = metaArithmeticFlags(options);
+      return this.#meta("ma", bytes, flags, EMPTY, META_ARITHMETIC_READER, options.signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Returns the cached value of a key, loading and storing it when missing
+   * or going stale, with one loader call however many callers ask at once.
+   *
+   * Built on memcached's anti-dogpiling flags: `mg` with `vivifyOnMiss`
+   * (`N`) and `recacheBelow` (`R`) makes exactly one caller the winner of a
+   * missing or ageing key. The winner runs `loader` and stores its value
+   * with `ms` against the cas token it won (`C`, with `I` so a value loaded
+   * before an invalidation is kept but marked stale). Meanwhile the others
+   * get the old value if there is one (within `staleTtl`), or poll until
+   * the new one arrives. If the loader throws, the winner gives the win
+   * back (deletes the placeholder, or marks the old value stale) so the
+   * next caller tries, and rethrows. An empty `Uint8Array` value looks like
+   * the placeholder, so while it is refreshed callers wait rather than get
+   * it stale.
+   *
+   * @example Cache a slow query
+   * ```ts ignore
+   * import { Client } from "@x/memcache/client";
+   *
+   * await using client = new Client(["127.0.0.1:11211"]);
+   * const report = await client.getOrSet(
+   *   "report:today",
+   *   () => ({ visits: 42 }), // say, a database query
+   *   { ttl: 60, staleTtl: 30 },
+   * );
+   * ```
+   *
+   * @param key The key.
+   * @param loader Computes the value; never called concurrently for one key
+   *   by the callers that share the servers.
+   * @param options Freshness, the stale window, the lock and waiting; see {@linkcode GetOrSetOptions}.
+   * @returns The cached, stale or freshly loaded value.
+   * @throws {TypeError | RangeError} For a bad key or option, or a loaded value that cannot be stored.
+   * @throws {TimeoutError} When another caller was loading the key for longer than `maxWait`.
+   * @throws {unknown} Whatever the loader throws, to the winner that ran it.
+   */
+  async getOrSet<T>(
+    key: string,
+    loader: () => T | Promise<T>,
+    options: GetOrSetOptions,
+  ): Promise<T> {
+    if (typeof loader !== "function") {
+      throw new TypeError(`Cannot get or set "${key}": the loader is not a function`);
+    }
+    const ttl = wholeSeconds("ttl", options?.ttl, 0, MAX_RELATIVE_TTL);
+    const staleTtl = wholeSeconds("staleTtl", options.staleTtl ?? 0, 0, MAX_RELATIVE_TTL - ttl);
+    if (ttl === 0 && staleTtl > 0) {
+      throw new RangeError("Cannot get or set: staleTtl needs a ttl, and ttl 0 never expires");
+    }
+    const lockTtl = wholeSeconds("lockTtl", options.lockTtl ?? 10, 1, MAX_RELATIVE_TTL);
+    const maxWait = options.maxWait ?? lockTtl * 1000 + 2000;
+    if (!(maxWait >= 0)) throw new RangeError(`Cannot get or set: maxWait ${maxWait} is negative`);
+    const store = { ttl: ttl === 0 ? 0 : ttl + staleTtl, minCompressLen: options.minCompressLen };
+    const get: MetaGetOptions = {
+      cas: true,
+      vivifyOnMiss: lockTtl,
+      recacheBelow: staleTtl > 0 ? staleTtl : undefined,
+      signal: options.signal,
+    };
+    const deadline = performance.now() + maxWait;
+    for (let delay = 5;; delay = Math.min(delay * 2, 100)) {
+      const hit = await this.#metaGet<T>(key, get);
+      if (hit === undefined) {
+        // A miss despite N: the server could not vivify (out of memory), so there is no lock to take.
+        const value = await loader();
+        await this.#storeLoaded(key, value, { ...store, mode: "add" });
+        return value;
+      }
+      const { result, placeholder } = hit;
+      if (result.win) return this.#recache(key, loader, result.cas, placeholder, store);
+      if (hit.failure !== undefined) throw hit.failure;
+      // Z on vivify's empty placeholder: another caller is loading and there is nothing stale to serve.
+      if (!(placeholder && result.alreadyWon)) return result.value as T;
+      if (performance.now() + delay > deadline) {
+        throw new TimeoutError(
+          `Cannot get or set "${key}": another caller was loading it for over ${maxWait} ms`,
+          { key },
+        );
+      }
+      await sleep(delay, options.signal);
+    }
   }
 
   /**
@@ -999,6 +1321,106 @@ export class Client implements AsyncDisposable {
         ), options.signal);
     } catch (error) {
       return Promise.reject(error);
+    }
+  }
+
+  #meta<T>(
+    command: "mg" | "ms" | "md" | "ma",
+    key: Uint8Array,
+    flags: Uint8Array[],
+    data: Uint8Array,
+    reader: ReplyReader<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
+    return this.#route(key, (connection) =>
+      connection.send(
+        (sink) =>
+          writeRequest(sink, {
+            type: "meta",
+            command,
+            key,
+            flags,
+            data,
+            status: "ok",
+            tokenCount: 0,
+          }),
+        reader,
+        signal,
+      ), signal);
+  }
+
+  #metaGet<T>(key: string, options: MetaGetOptions): Promise<MetaHit<T> | undefined> {
+    try {
+      const bytes = this.#key(key);
+      const flags = metaGetFlags(options);
+      const withValue = options.value ?? true;
+      const codec = this.#codec;
+      const reader = metaReader<MetaHit<T> | undefined>((frame) => {
+        if (frame.code === "EN") return undefined;
+        if (frame.code !== "VA" && frame.code !== "HD") unexpected(frame);
+        const { clientFlags, ...tokens } = readTokens(frame);
+        const result: MetaGetResult<T> = tokens;
+        if (clientFlags !== undefined && options.clientFlags) result.clientFlags = clientFlags;
+        const hit: MetaHit<T> = {
+          result,
+          placeholder: frame.data.length === 0 && (clientFlags ?? 0) === 0,
+        };
+        if (withValue) {
+          try {
+            result.value = codec.decode(clientFlags ?? 0, frame.data, key) as T;
+          } catch (error) {
+            hit.failure = error;
+          }
+        }
+        return hit;
+      });
+      return this.#meta("mg", bytes, flags, EMPTY, reader, options.signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** getOrSet's winner: load, store against the won cas token, or give the win back. */
+  async #recache<T>(
+    key: string,
+    loader: () => T | Promise<T>,
+    cas: bigint | undefined,
+    placeholder: boolean,
+    store: { ttl: number; minCompressLen: number | undefined },
+  ): Promise<T> {
+    const release = () =>
+      // Without a token nothing can be released safely; the placeholder expires after lockTtl.
+      cas === undefined ? Promise.resolve() : this.metaDelete(
+        key,
+        // Deleting the placeholder lets the next caller vivify and win; marking
+        // an ageing value stale clears the win and keeps the value readable.
+        placeholder ? { cas } : { cas, invalidate: true },
+      ).then(() => {}, () => {});
+    let value: T;
+    try {
+      value = await loader();
+    } catch (error) {
+      await release();
+      throw error;
+    }
+    try {
+      await this.metaSet(key, value, { ...store, cas, invalidate: cas !== undefined });
+    } catch (error) {
+      // The value is good even if the server is gone; anything else (a value
+      // that cannot be stored) is the caller's to see, and the win goes back.
+      if (error instanceof ConnectionError) return value;
+      await release();
+      throw error;
+    }
+    return value;
+  }
+
+  /** Stores what a loader gave; when the server cannot be reached the value is still good to return. */
+  async #storeLoaded(key: string, value: unknown, options: MetaSetOptions): Promise<void> {
+    try {
+      await this.metaSet(key, value, options);
+    } catch (error) {
+      if (!(error instanceof ConnectionError)) throw error;
     }
   }
 

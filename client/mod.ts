@@ -5,7 +5,11 @@
  * routers it shards with: python-memcached's placement
  * ({@linkcode PythonRouter}) and libmemcached's weighted ketama
  * ({@linkcode KetamaRouter}), behind the small {@linkcode Router} interface a
- * user can implement.
+ * user can implement. Beside python-memcached's calls, the client speaks
+ * memcached's meta protocol ({@linkcode Client.metaGet},
+ * {@linkcode Client.metaSet}, {@linkcode Client.metaDelete},
+ * {@linkcode Client.metaArithmetic}) and builds a stampede-proof
+ * {@linkcode Client.getOrSet} on it.
  *
  * @example A client over two servers
  * ```ts ignore
@@ -14,6 +18,14 @@
  * await using client = new Client(["10.0.0.1:11211", ["10.0.0.2:11211", 2]]);
  * await client.set("user:42", { name: "Ada" });
  * const user = await client.get<{ name: string }>("user:42");
+ * ```
+ *
+ * @example One loader call for many callers
+ * ```ts ignore
+ * import { Client } from "@x/memcache/client";
+ *
+ * await using client = new Client(["127.0.0.1:11211"]);
+ * const report = await client.getOrSet("report", () => ({ visits: 42 }), { ttl: 60, staleTtl: 30 });
  * ```
  *
  * @example Placing keys as python-memcached does
@@ -48,6 +60,17 @@ export {
   type StatsOptions,
   type StoreOptions,
 } from "./client.ts";
+export type {
+  GetOrSetOptions,
+  MetaArithmeticOptions,
+  MetaArithmeticResult,
+  MetaDeleteOptions,
+  MetaDeleteResult,
+  MetaGetOptions,
+  MetaGetResult,
+  MetaSetOptions,
+  MetaSetResult,
+} from "./meta.ts";
 export {
   ClientError,
   CommandError,
