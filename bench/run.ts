@@ -1,0 +1,584 @@
+// The comparison harness behind `deno task bench`: our server against
+// Debian's `memcached -t 1`, our client against npm memjs, npm memcached,
+// pymemcache and python-memcached, and memory per item, alternating peer and
+// ours within each repetition. Prints medians over the repetitions with the
+// ratio ours/peer and each target's verdict, and writes a Markdown table, the
+// raw JSON and an SVG chart to bench/results/.
+//
+//   deno task bench [--quick] [--reps=3] [--only=server,client,memory]
+//   (= deno run -A bench/run.ts ...; the micro benchmarks are `deno task bench:micro`)
+//
+// A full run takes about 6 minutes; --quick (1 s loads, 200k items for memory, still 3
+// repetitions) about 2. Every load is bounded in time and count, every child process by a
+// kill timer.
+//
+// Placement on the 2 cores: every server is pinned to CPU 0 (`taskset -c 0`)
+// and every load generator or client to CPU 1, so neither steals the other's
+// core; background work on the box still adds noise.
+import { parseArgs } from "node:util";
+import { chart, type Row } from "./_chart.ts";
+
+const args = parseArgs({
+  args: Deno.args,
+  options: {
+    quick: { type: "boolean", default: false },
+    reps: { type: "string" },
+    only: { type: "string", default: "server,client,memory" },
+  },
+});
+const QUICK = args.values.quick;
+const REPS = Math.max(3, Number(args.values.reps ?? 3));
+const SERVER_SECONDS = QUICK ? 1 : 4;
+const CLIENT_SECONDS = QUICK ? 1 : 3;
+const MEMORY_ITEMS = QUICK ? 200_000 : 1_000_000;
+const ONLY = new Set(args.values.only!.split(","));
+
+const HERE = new URL(".", import.meta.url).pathname;
+const RESULTS = `${HERE}results/`;
+const SERVER_ENTRY = new URL("../server/mod.ts", import.meta.url).pathname;
+Deno.mkdirSync(RESULTS, { recursive: true });
+
+type Target = "memcached" | "ours";
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+function rssOf(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+function cpuOf(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+interface Running extends AsyncDisposable {
+  port: number;
+  pid: number;
+}
+
+/** Starts a server pinned to CPU 0 with 1 GiB of item memory and waits until it accepts. */
+async function startServer(target: Target): Promise<Running> {
+  const port = freePort();
+  const command = target === "memcached"
+    ? [
+      "memcached",
+      ...(Deno.uid() === 0 ? ["-u", "root"] : []),
+      ...["-t", "1", "-U", "0", "-l", "127.0.0.1", "-p", String(port), "-m", "1024"],
+    ]
+    : [Deno.execPath(), "run", "-A", SERVER_ENTRY, "-p", String(port), "-m", "1024"];
+  const child = new Deno.Command("taskset", {
+    args: ["-c", "0", ...command],
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  const stopChild = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* gone */ }
+    const timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+    }, 5000);
+    await child.status;
+    clearTimeout(timer);
+  };
+  for (let i = 0; i < 250; i++) {
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      conn.close();
+      return { port, pid: child.pid, [Symbol.asyncDispose]: stopChild };
+    } catch {
+      await sleep(40);
+    }
+  }
+  await stopChild();
+  throw new Error(`Cannot start ${target} on port ${port}`);
+}
+
+/** Runs a command pinned to CPU 1, bounded by `timeoutSeconds`; returns its stdout. */
+async function pinned(command: string[], timeoutSeconds: number): Promise<string> {
+  const child = new Deno.Command("taskset", {
+    args: ["-c", "1", ...command],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, timeoutSeconds * 1000);
+  const output = await child.output();
+  clearTimeout(timer);
+  const stdout = new TextDecoder().decode(output.stdout);
+  if (!output.success) {
+    throw new Error(
+      `Cannot run ${command.slice(0, 4).join(" ")}: exit ${output.code}\n` +
+        new TextDecoder().decode(output.stderr).slice(-2000),
+    );
+  }
+  return stdout;
+}
+
+const LOAD = [Deno.execPath(), "run", "-A", `${HERE}_load.ts`];
+
+async function preload(port: number, keys: number, value = 100): Promise<void> {
+  await pinned([...LOAD, `--port=${port}`, "--preload", `--keys=${keys}`, `--value=${value}`], 120);
+}
+
+async function statsOf(port: number): Promise<Record<string, string>> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode("stats\r\n"));
+  let text = "";
+  const buf = new Uint8Array(64 * 1024);
+  for (let i = 0; i < 100 && !text.endsWith("END\r\n"); i++) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    text += new TextDecoder().decode(buf.subarray(0, n));
+  }
+  conn.close();
+  return Object.fromEntries([...text.matchAll(/STAT (\S+) (\S+)/g)].map((m) => [m[1], m[2]]));
+}
+
+function median(values: number[]): number | null {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+// ---------------------------------------------------------------- server
+
+/** What one server run measured. */
+interface ServerSample {
+  ops: number;
+  keys: number;
+  p50Us: number;
+  p99Us: number;
+  cpu: number;
+  rssMiB: number;
+}
+
+interface Scenario {
+  id: string;
+  label: string;
+  generator: "memcaslap" | "_load.ts";
+  memcaslap?: { value: number; getRatio: number; division: number };
+  load?: string[];
+}
+
+const SCENARIOS: Scenario[] = [
+  {
+    id: "a",
+    label: "(a) 50 conns, 90% get/10% set, 100 B, 1 in flight",
+    generator: "memcaslap",
+    memcaslap: { value: 100, getRatio: 0.9, division: 1 },
+  },
+  {
+    id: "b",
+    label: "(b) as (a), 32 pipelined per conn",
+    generator: "_load.ts",
+    load: ["--conns=50", "--depth=32", "--gets=0.9", "--value=100"],
+  },
+  {
+    id: "c",
+    label: "(c) 50 conns, multi-get of 100 keys",
+    generator: "memcaslap",
+    memcaslap: { value: 100, getRatio: 1, division: 100 },
+  },
+  {
+    id: "d",
+    label: "(d) 50 conns, set-only, 1 KiB",
+    generator: "memcaslap",
+    memcaslap: { value: 1024, getRatio: 0, division: 1 },
+  },
+];
+
+/** Percentile from memcaslap's log2 histogram: bucket k holds (2^(k-1), 2^k] µs; interpolated geometrically. */
+function log2Percentile(buckets: Map<number, number>, p: number): number {
+  const total = [...buckets.values()].reduce((a, b) => a + b, 0);
+  const rank = total * p;
+  let seen = 0;
+  for (const k of [...buckets.keys()].sort((a, b) => a - b)) {
+    const count = buckets.get(k)!;
+    if (count > 0 && seen + count >= rank) {
+      return 2 ** (k - 1) * 2 ** ((rank - seen) / count);
+    }
+    seen += count;
+  }
+  return NaN;
+}
+
+async function runMemcaslap(s: Scenario, port: number, pid: number): Promise<ServerSample> {
+  const m = s.memcaslap!;
+  const config = `${RESULTS}memcaslap_${s.id}.cfg`;
+  Deno.writeTextFileSync(
+    config,
+    `key\n16 16 1\nvalue\n${m.value} ${m.value} 1\ncmd\n0 ${(1 - m.getRatio).toFixed(2)}\n` +
+      `1 ${m.getRatio.toFixed(2)}\n`,
+  );
+  // Server CPU is sampled every 50 ms, so that only memcaslap's timed window (its last
+  // "Run time" seconds, after its start-up and warm-up sets) is counted.
+  const cpuSamples: [number, number][] = [[performance.now(), cpuOf(pid)]];
+  const sampler = setInterval(() => cpuSamples.push([performance.now(), cpuOf(pid)]), 50);
+  // 50 connections x a window of 2k keys each = 100k keys; -S prints the latency histogram.
+  const out = await pinned([
+    "memcaslap",
+    ...[`-s`, `127.0.0.1:${port}`, "-T", "1", "-c", "50", "-w", "2k"],
+    ...["-t", `${SERVER_SECONDS}s`, "-S", `${SERVER_SECONDS}s`, "-F", config],
+    ...(m.division > 1 ? ["-d", String(m.division)] : []),
+  ], SERVER_SECONDS + 60).finally(() => clearInterval(sampler));
+  const [end, cpuEnd] = [performance.now(), cpuOf(pid)];
+  const number = (re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
+  const seconds = number(/Run time: ([\d.]+)s/);
+  const [from, cpuFrom] = cpuSamples.find(([t]) => t >= end - seconds * 1000) ?? cpuSamples[0];
+  const gets = number(/cmd_get: (\d+)/);
+  const sets = number(/cmd_set: (\d+)/);
+  const misses = number(/get_misses: (\d+)/);
+  const total = out.slice(out.lastIndexOf("Total Statistics ("));
+  const buckets = new Map<number, number>();
+  const dist = total.slice(total.indexOf("Log2 Dist:"));
+  for (const line of dist.split("\n").slice(1)) {
+    const match = /^\s+(\d+):\s+([\d\s]+)$/.exec(line);
+    if (!match) break;
+    match[2].trim().split(/\s+/).forEach((c, i) => buckets.set(Number(match[1]) + i, Number(c)));
+  }
+  return {
+    // memcaslap's warm-up sets count in cmd_set; a get-only scenario counts requests only.
+    ops: (gets / m.division + (m.getRatio === 1 ? 0 : sets)) / seconds,
+    keys: (gets - misses) / seconds,
+    p50Us: log2Percentile(buckets, 0.5),
+    p99Us: log2Percentile(buckets, 0.99),
+    cpu: (cpuEnd - cpuFrom) / ((end - from) / 1000),
+    rssMiB: rssOf(pid) / 1024 ** 2,
+  };
+}
+
+async function runLoad(s: Scenario, port: number, pid: number): Promise<ServerSample> {
+  const out = JSON.parse(
+    await pinned([
+      ...LOAD,
+      `--port=${port}`,
+      `--pid=${pid}`,
+      `--seconds=${SERVER_SECONDS}`,
+      ...s.load!,
+    ], SERVER_SECONDS + 60),
+  );
+  if (out.errors > 0) throw new Error(`Load ${s.id}: ${out.errors} error replies`);
+  return {
+    ops: out.ops / out.seconds,
+    keys: out.keys / out.seconds,
+    p50Us: out.p50Us,
+    p99Us: out.p99Us,
+    cpu: out.serverCpuSeconds / out.seconds,
+    rssMiB: out.serverRss / 1024 ** 2,
+  };
+}
+
+async function benchServers(): Promise<Record<string, Record<Target, ServerSample[]>>> {
+  const samples: Record<string, Record<Target, ServerSample[]>> = {};
+  for (const s of SCENARIOS) samples[s.id] = { memcached: [], ours: [] };
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const s of SCENARIOS) {
+      const order: Target[] = rep % 2 ? ["ours", "memcached"] : ["memcached", "ours"];
+      for (const target of order) {
+        await using server = await startServer(target);
+        if (s.generator === "_load.ts") await preload(server.port, 100_000);
+        const sample = s.generator === "memcaslap"
+          ? await runMemcaslap(s, server.port, server.pid)
+          : await runLoad(s, server.port, server.pid);
+        samples[s.id][target].push(sample);
+        console.error(
+          `server ${s.id} rep ${rep + 1}/${REPS} ${target}: ${Math.round(sample.ops)} ops/s, ` +
+            `p99 ${Math.round(sample.p99Us)} us, cpu ${(sample.cpu * 100).toFixed(0)}%`,
+        );
+      }
+    }
+  }
+  return samples;
+}
+
+// ---------------------------------------------------------------- client
+
+interface ClientSample {
+  seqSet: number;
+  seqGet: number;
+  inflight50: number | null;
+  getMulti100: number;
+}
+
+const CLIENTS = ["ours", "memjs", "memcached", "pymemcache", "python-memcached"] as const;
+type ClientName = typeof CLIENTS[number];
+const CLIENT_LABEL: Record<ClientName, string> = {
+  ours: "ours",
+  memjs: "npm memjs",
+  memcached: "npm memcached",
+  pymemcache: "pymemcache",
+  "python-memcached": "python-memcached",
+};
+
+async function runClient(name: ClientName, port: number): Promise<ClientSample> {
+  const common = [`--port=${port}`, `--seconds=${CLIENT_SECONDS}`, "--count=100000"];
+  const command = name === "pymemcache" || name === "python-memcached"
+    ? ["/usr/bin/python3", `${HERE}clients/py_clients.py`, `--client=${name}`, ...common]
+    : [
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--no-lock",
+      // npm memcached assigns Object.prototype.__proto__, which Deno refuses by default.
+      ...(name === "memcached" ? ["--unsafe-proto"] : []),
+      `${HERE}clients/deno_clients.ts`,
+      `--client=${name}`,
+      ...common,
+    ];
+  return JSON.parse(await pinned(command, CLIENT_SECONDS * 4 + 90));
+}
+
+async function benchClients(): Promise<Record<ClientName, ClientSample[]>> {
+  const samples = Object.fromEntries(CLIENTS.map((c) => [c, []])) as unknown as Record<
+    ClientName,
+    ClientSample[]
+  >;
+  await using server = await startServer("memcached");
+  await preload(server.port, 100_000);
+  for (let rep = 0; rep < REPS; rep++) {
+    // Ours first on even repetitions, last on odd ones.
+    const order = rep % 2 ? [...CLIENTS.slice(1), CLIENTS[0]] : [...CLIENTS];
+    for (const name of order) {
+      const sample = await runClient(name, server.port);
+      samples[name].push(sample);
+      console.error(
+        `client rep ${rep + 1}/${REPS} ${name}: seq get ${Math.round(sample.seqGet)}/s, ` +
+          `50 in flight ${Math.round(sample.inflight50 ?? NaN)}/s, ` +
+          `getMulti ${Math.round(sample.getMulti100)} keys/s`,
+      );
+    }
+  }
+  return samples;
+}
+
+// ---------------------------------------------------------------- memory
+
+interface MemorySample {
+  items: number;
+  rssBeforeMiB: number;
+  rssAfterMiB: number;
+  bytesPerItem: number;
+}
+
+async function benchMemory(): Promise<Record<Target, MemorySample[]>> {
+  const samples: Record<Target, MemorySample[]> = { memcached: [], ours: [] };
+  for (let rep = 0; rep < REPS; rep++) {
+    const order: Target[] = rep % 2 ? ["ours", "memcached"] : ["memcached", "ours"];
+    for (const target of order) {
+      await using server = await startServer(target);
+      await sleep(200);
+      const before = rssOf(server.pid);
+      await preload(server.port, MEMORY_ITEMS);
+      await sleep(500);
+      const after = rssOf(server.pid);
+      const items = Number((await statsOf(server.port)).curr_items);
+      const sample = {
+        items,
+        rssBeforeMiB: before / 1024 ** 2,
+        rssAfterMiB: after / 1024 ** 2,
+        bytesPerItem: (after - before) / items,
+      };
+      samples[target].push(sample);
+      console.error(
+        `memory rep ${rep + 1}/${REPS} ${target}: ${items} items, ` +
+          `RSS ${sample.rssAfterMiB.toFixed(1)} MiB, ${sample.bytesPerItem.toFixed(0)} B/item`,
+      );
+    }
+  }
+  return samples;
+}
+
+// ---------------------------------------------------------------- report
+
+function row(
+  section: string,
+  metric: string,
+  peer: string,
+  peerValue: number | null,
+  ours: number | null,
+  target?: Row["target"],
+): Row {
+  const ratio = peerValue === null || ours === null || peerValue === 0 ? null : ours / peerValue;
+  let verdict: Row["verdict"];
+  if (target !== undefined) {
+    verdict = ratio === null
+      ? "n/a"
+      : (target.min !== undefined ? ratio >= target.min : ratio <= target.max!)
+      ? "pass"
+      : "FAIL";
+  }
+  return { section, metric, peer, peerValue, ours, ratio, target, verdict };
+}
+
+function format(value: number | null, metric: string): string {
+  if (value === null) return "n/a";
+  if (metric.includes("CPU")) return `${(value * 100).toFixed(0)}%`;
+  if (metric.includes("MiB")) return value.toFixed(1);
+  if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString("en-US");
+  return value.toFixed(value >= 100 ? 0 : 1);
+}
+
+function markdown(rows: Row[]): string {
+  const lines = [
+    "| section | metric | peer | peer | ours | ours/peer | target | verdict |",
+    "| --- | --- | --- | ---: | ---: | ---: | --- | --- |",
+  ];
+  for (const r of rows) {
+    const target = r.target?.min !== undefined
+      ? `≥ ${r.target.min}x`
+      : r.target?.max !== undefined
+      ? `≤ ${r.target.max}x`
+      : "";
+    lines.push(
+      `| ${r.section} | ${r.metric} | ${r.peer} | ${format(r.peerValue, r.metric)} | ` +
+        `${format(r.ours, r.metric)} | ${r.ratio === null ? "n/a" : r.ratio.toFixed(2) + "x"} | ` +
+        `${target} | ${r.verdict ?? ""} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+const wallStarted = performance.now();
+const rows: Row[] = [];
+const raw: Record<string, unknown> = {
+  quick: QUICK,
+  reps: REPS,
+  started: new Date().toISOString(),
+};
+
+if (ONLY.has("server")) {
+  const samples = await benchServers();
+  raw.server = samples;
+  const targets: Record<string, { metric: string; min?: number; max?: number }[]> = {
+    a: [{ metric: "ops/s", min: 1 }, { metric: "p99 µs", max: 1 }],
+    b: [{ metric: "ops/s", min: 2 }],
+    c: [{ metric: "keys/s", min: 1 }],
+    d: [{ metric: "ops/s", min: 0.8 }],
+  };
+  for (const s of SCENARIOS) {
+    const m = (t: Target, f: (x: ServerSample) => number) => median(samples[s.id][t].map(f));
+    const section = `server ${s.label} [${s.generator}]`;
+    const metrics: [string, (x: ServerSample) => number][] = [
+      ["ops/s", (x) => x.ops],
+      ["keys/s", (x) => x.keys],
+      ["p50 µs", (x) => x.p50Us],
+      ["p99 µs", (x) => x.p99Us],
+      ["server CPU", (x) => x.cpu],
+      ["server RSS MiB", (x) => x.rssMiB],
+    ];
+    for (const [metric, f] of metrics) {
+      if (s.id === "d" && metric === "keys/s") continue;
+      const t = targets[s.id].find((t) => t.metric === metric);
+      rows.push(
+        row(section, metric, "memcached -t 1", m("memcached", f), m("ours", f), t && { ...t }),
+      );
+    }
+  }
+}
+
+if (ONLY.has("client")) {
+  const samples = await benchClients();
+  raw.client = samples;
+  const m = (c: ClientName, f: (x: ClientSample) => number | null) =>
+    median(samples[c].map(f).filter((v): v is number => v !== null));
+  const phases: [string, (x: ClientSample) => number | null][] = [
+    ["sequential get/s", (x) => x.seqGet],
+    ["sequential set/s", (x) => x.seqSet],
+    ["50 in flight get/s", (x) => x.inflight50],
+    ["getMulti 100 keys/s", (x) => x.getMulti100],
+  ];
+  for (const [metric, f] of phases) {
+    const ours = m("ours", f);
+    const peers = CLIENTS.slice(1);
+    const fastest = peers.map((p) => [p, m(p, f)] as const)
+      .filter(([, v]) => v !== null).sort((a, b) => b[1]! - a[1]!)[0];
+    for (const peer of peers) {
+      let target: Row["target"];
+      if (metric.startsWith("50 in flight") && peer === "memjs") target = { min: 2 };
+      if (metric.startsWith("getMulti") && peer === "pymemcache") target = { min: 2 };
+      if (metric.startsWith("sequential") && peer === fastest?.[0]) target = { min: 1 };
+      rows.push(row("client", metric, CLIENT_LABEL[peer], m(peer, f), ours, target));
+    }
+  }
+}
+
+if (ONLY.has("memory")) {
+  const samples = await benchMemory();
+  raw.memory = samples;
+  const m = (t: Target, f: (x: MemorySample) => number) => median(samples[t].map(f));
+  const section = `memory ${MEMORY_ITEMS.toLocaleString("en-US")} items, 16 B keys, 100 B values`;
+  rows.push(
+    row(
+      section,
+      "items stored",
+      "memcached -t 1",
+      m("memcached", (x) => x.items),
+      m("ours", (x) => x.items),
+    ),
+    row(
+      section,
+      "RSS after load MiB",
+      "memcached -t 1",
+      m("memcached", (x) => x.rssAfterMiB),
+      m("ours", (x) => x.rssAfterMiB),
+    ),
+    row(
+      section,
+      "bytes/item (RSS growth)",
+      "memcached -t 1",
+      m("memcached", (x) => x.bytesPerItem),
+      m("ours", (x) => x.bytesPerItem),
+      { max: 1.25 },
+    ),
+  );
+}
+
+raw.rows = rows;
+const minutes = ((performance.now() - wallStarted) / 60000).toFixed(1);
+const title = `@x/memcache bench${QUICK ? " (quick)" : ""}: medians of ${REPS} runs, ${
+  new Date().toISOString().slice(0, 16)
+}Z, ${minutes} min`;
+raw.title = title;
+const table = markdown(rows);
+const notes = [
+  "Servers pinned to CPU 0 (taskset -c 0); load generators and clients to CPU 1. The box has",
+  "  2 cores, so the generator never shares the server's core, but other work on the box adds noise.",
+  "(a), (c), (d) use memcaslap (C); its p50/p99 are interpolated from its log2 latency histogram,",
+  "  so they are approximate (within a power-of-two bucket).",
+  "(b) uses bench/_load.ts (Deno; memcaslap cannot pipeline); latencies exact to 1 µs. The Deno",
+  "  generator uses most of CPU 1; a generator that is saturated caps both servers alike.",
+  "Server CPU: /proc/<pid>/stat utime+stime over the load window / wall time (100% = one core).",
+  "Client: 100k ops per phase, or fewer when a phase reaches its time bound. memjs has no",
+  "  multi-get (100 concurrent gets instead); the Python clients are synchronous (no 50 in flight).",
+  "Memory: bytes/item = (RSS after loading - RSS before) / curr_items, both servers -m 1024.",
+];
+const report = `# ${title}\n\n${table}\n\n${
+  notes.map((n) => n.startsWith("  ") ? `  ${n.trim()}` : `- ${n}`).join("\n")
+}\n`;
+console.log(report);
+const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+Deno.writeTextFileSync(`${RESULTS}bench-${stamp}.md`, report);
+Deno.writeTextFileSync(`${RESULTS}bench-${stamp}.json`, JSON.stringify(raw, null, 2));
+const svg = chart(title, rows.filter((r) => r.ratio !== null || r.target !== undefined));
+Deno.writeTextFileSync(`${RESULTS}bench-${stamp}.svg`, svg);
+Deno.writeTextFileSync(`${RESULTS}latest.svg`, svg);
+Deno.writeTextFileSync(`${RESULTS}latest.md`, report);
+console.log(`Wrote ${RESULTS}bench-${stamp}.{md,json,svg} and latest.{md,svg}`);
