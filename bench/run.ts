@@ -107,8 +107,15 @@ async function startServer(target: Target): Promise<Running> {
   throw new Error(`Cannot start ${target} on port ${port}`);
 }
 
-/** Runs a command pinned to CPU 1, bounded by `timeoutSeconds`; returns its stdout. */
-async function pinned(command: string[], timeoutSeconds: number): Promise<string> {
+/**
+ * Runs a command pinned to CPU 1, bounded by `timeoutSeconds`; returns its
+ * stdout, handing each chunk to `onOutput` as it arrives.
+ */
+async function pinned(
+  command: string[],
+  timeoutSeconds: number,
+  onOutput?: (text: string) => void,
+): Promise<string> {
   const child = new Deno.Command("taskset", {
     args: ["-c", "1", ...command],
     stdout: "piped",
@@ -119,16 +126,36 @@ async function pinned(command: string[], timeoutSeconds: number): Promise<string
       child.kill("SIGKILL");
     } catch { /* gone */ }
   }, timeoutSeconds * 1000);
-  const output = await child.output();
+  const decoder = new TextDecoder();
+  let stdout = "";
+  const stderr = new Response(child.stderr).text();
+  for await (const chunk of child.stdout) {
+    const text = decoder.decode(chunk, { stream: true });
+    stdout += text;
+    onOutput?.(text);
+  }
+  const status = await child.status;
   clearTimeout(timer);
-  const stdout = new TextDecoder().decode(output.stdout);
-  if (!output.success) {
+  if (!status.success) {
     throw new Error(
-      `Cannot run ${command.slice(0, 4).join(" ")}: exit ${output.code}\n` +
-        new TextDecoder().decode(output.stderr).slice(-2000),
+      `Cannot run ${command.slice(0, 4).join(" ")}: exit ${status.code}\n` +
+        (await stderr).slice(-2000),
     );
   }
   return stdout;
+}
+
+/** The server's CPU seconds at time `t`, interpolated between the samples around it. */
+function cpuAt(samples: [number, number][], t: number): number {
+  let before = samples[0];
+  for (const sample of samples) {
+    if (sample[0] > t) {
+      const span = sample[0] - before[0];
+      return span <= 0 ? before[1] : before[1] + (sample[1] - before[1]) * (t - before[0]) / span;
+    }
+    before = sample;
+  }
+  return before[1];
 }
 
 const LOAD = [Deno.execPath(), "run", "-A", `${HERE}_load.ts`];
@@ -233,16 +260,28 @@ async function runMemcaslap(s: Scenario, port: number, pid: number): Promise<Ser
   const cpuSamples: [number, number][] = [[performance.now(), cpuOf(pid)]];
   const sampler = setInterval(() => cpuSamples.push([performance.now(), cpuOf(pid)]), 50);
   // 50 connections x a window of 2k keys each = 100k keys; -S prints the latency histogram.
-  const out = await pinned([
-    "memcaslap",
-    ...[`-s`, `127.0.0.1:${port}`, "-T", "1", "-c", "50", "-w", "2k"],
-    ...["-t", `${SERVER_SECONDS}s`, "-S", `${SERVER_SECONDS}s`, "-F", config],
-    ...(m.division > 1 ? ["-d", String(m.division)] : []),
-  ], SERVER_SECONDS + 60).finally(() => clearInterval(sampler));
-  const [end, cpuEnd] = [performance.now(), cpuOf(pid)];
+  let runEnded = Number.NaN;
+  const out = await pinned(
+    [
+      // Line-buffered, so each block arrives when printed, not when memcaslap exits.
+      ...["stdbuf", "-oL", "memcaslap"],
+      ...[`-s`, `127.0.0.1:${port}`, "-T", "1", "-c", "50", "-w", "2k"],
+      ...["-t", `${SERVER_SECONDS}s`, "-S", `${SERVER_SECONDS}s`, "-F", config],
+      ...(m.division > 1 ? ["-d", String(m.division)] : []),
+    ],
+    SERVER_SECONDS + 60,
+    (text) => {
+      // With -S as long as -t, memcaslap's first statistics block marks the end of its timed
+      // window; its summary follows about a second later, after it tears down.
+      if (Number.isNaN(runEnded) && text.includes("Total Statistics")) runEnded = performance.now();
+    },
+  ).finally(() => clearInterval(sampler));
+  const end = Number.isNaN(runEnded) ? performance.now() : runEnded;
+  const cpuEnd = cpuAt(cpuSamples, end);
   const number = (re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
   const seconds = number(/Run time: ([\d.]+)s/);
-  const [from, cpuFrom] = cpuSamples.find(([t]) => t >= end - seconds * 1000) ?? cpuSamples[0];
+  const from = end - seconds * 1000;
+  const cpuFrom = cpuAt(cpuSamples, from);
   const gets = number(/cmd_get: (\d+)/);
   const sets = number(/cmd_set: (\d+)/);
   const misses = number(/get_misses: (\d+)/);
