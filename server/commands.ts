@@ -40,6 +40,9 @@ export interface ConnectionInfo {
   sentMark: number;
   /** Requests handled since the last write. */
   requests: number;
+  /** A retrieval paused so the connection could write: the request, then its next key. */
+  pending: RetrievalRequest | undefined;
+  pendingIndex: number;
 }
 
 /** memcached answers this many requests of one connection before it writes (`-R`). */
@@ -62,9 +65,6 @@ export class CommandHandler {
   #stats: ServerStats;
   #settings: Settings;
   #control: ServerControl;
-  /** A retrieval paused for a write: the request and the next key to answer. */
-  #pending: RetrievalRequest | undefined;
-  #pendingIndex = 0;
   #prefixes = new PrefixStats();
   #meta: MetaHandler;
 
@@ -90,8 +90,8 @@ export class CommandHandler {
         this.#storage(request, out);
         return Outcome.Continue;
       case "retrieval":
-        this.#pending = request;
-        this.#pendingIndex = 0;
+        connection.pending = request;
+        connection.pendingIndex = 0;
         return this.resume(out, connection);
       case "delete":
         if (this.#prefixes.enabled) this.#prefixes.recordDelete(request.key);
@@ -160,13 +160,13 @@ export class CommandHandler {
 
   /** Answers the keys of a paused retrieval, pausing again when the buffer fills. */
   resume(out: WriteBuffer, connection: ConnectionInfo): Outcome {
-    const request = this.#pending;
+    const request = connection.pending;
     if (request === undefined) return Outcome.Continue;
     const store = this.#store;
     const touch = request.command === "gat" || request.command === "gats";
     const withCas = request.command === "gets" || request.command === "gats";
     const keys = request.keys;
-    for (let i = this.#pendingIndex; i < keys.length; i++) {
+    for (let i = connection.pendingIndex; i < keys.length; i++) {
       const slot = touch ? store.touch(keys[i], request.exptime) : store.get(keys[i]);
       if (this.#prefixes.enabled) this.#prefixes.recordGet(keys[i], slot >= 0);
       if (slot < 0) continue;
@@ -181,11 +181,11 @@ export class CommandHandler {
       out.bytes(value);
       out.bytes(CRLF);
       if (out.length >= RETRIEVAL_HIGH_WATER && i + 1 < keys.length) {
-        this.#pendingIndex = i + 1;
+        connection.pendingIndex = i + 1;
         return Outcome.More;
       }
     }
-    this.#pending = undefined;
+    connection.pending = undefined;
     if (request.badKey) {
       // memcached drops every reply it has not sent yet, this get's hits included.
       out.truncate(connection.sentMark);

@@ -276,6 +276,8 @@ class Connection {
       state: "conn_waiting",
       sentMark: 0,
       requests: 0,
+      pending: undefined,
+      pendingIndex: 0,
     };
     this.done = new Promise((resolve) => this.#finish = resolve);
     try {

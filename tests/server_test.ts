@@ -286,3 +286,24 @@ Deno.test("server keeps a client that never reads to a bounded buffer", async ()
   greedy[Symbol.dispose]();
   await sending.catch(() => {});
 });
+
+Deno.test("server keeps two paused multi-gets apart", async () => {
+  await using server = start({ memoryLimit: 256 * 1024 * 1024 });
+  using writer = await Wire.connect(server.addr.port);
+  const value = (tag: string) => tag.repeat(500000);
+  for (let i = 0; i < 20; i++) {
+    await writer.call(`set a${i} 0 0 500000\r\n${value("a")}\r\n`);
+    await writer.call(`set b${i} 0 0 500000\r\n${value("b")}\r\n`);
+  }
+  const keys = (tag: string) => Array.from({ length: 20 }, (_, i) => `${tag}${i}`);
+  const expected = (tag: string) =>
+    keys(tag).map((k) => `VALUE ${k} 0 500000\r\n${value(tag)}\r\n`).join("") + "END\r\n";
+  // The first reply (10 MB) pauses mid-get while its client is not reading; the second runs
+  // to its end meanwhile. Each must still get its own keys.
+  using first = await Wire.connect(server.addr.port);
+  await first.send(`get ${keys("a").join(" ")}\r\n`);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  using second = await Wire.connect(server.addr.port);
+  assert.equal(await second.call(`get ${keys("b").join(" ")}\r\n`, "END\r\n"), expected("b"));
+  assert.equal(await first.readUntil("END\r\n"), expected("a"));
+});
