@@ -51,6 +51,11 @@ export interface Clock {
 export class SystemClock implements Clock {
   readonly started: number;
   #origin: number;
+  /** The reading shared by everything that runs before the next microtask; -1 when unread. */
+  #reading = -1;
+  #forget = () => {
+    this.#reading = -1;
+  };
 
   /** Starts the relative clock at {@linkcode CLOCK_START} seconds. */
   constructor() {
@@ -60,9 +65,17 @@ export class SystemClock implements Clock {
     this.#origin = performance.now() / 1000 - (wall - this.started);
   }
 
-  /** Whole seconds on the relative clock. */
+  /**
+   * Whole seconds on the relative clock. One synchronous run (a batch of
+   * requests, a multi-get of many keys) reads the clock once and sees one
+   * time, as memcached's workers see one `current_time`.
+   */
   now(): number {
-    return Math.floor(performance.now() / 1000 - this.#origin);
+    if (this.#reading < 0) {
+      this.#reading = Math.floor(performance.now() / 1000 - this.#origin);
+      queueMicrotask(this.#forget);
+    }
+    return this.#reading;
   }
 
   /** Unix time in whole seconds. */
