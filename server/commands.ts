@@ -166,7 +166,10 @@ export class CommandHandler {
     const touch = request.command === "gat" || request.command === "gats";
     const withCas = request.command === "gets" || request.command === "gats";
     const keys = request.keys;
+    // A multi-get reads its keys' index entries a batch ahead, so their cache misses overlap.
+    let ahead = keys.length > 1 ? connection.pendingIndex : keys.length;
     for (let i = connection.pendingIndex; i < keys.length; i++) {
+      if (i === ahead) ahead += store.prefetch(keys, i);
       const slot = touch ? store.touch(keys[i], request.exptime) : store.get(keys[i]);
       if (this.#prefixes.enabled) this.#prefixes.recordGet(keys[i], slot >= 0);
       if (slot < 0) continue;

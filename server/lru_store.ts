@@ -289,6 +289,9 @@ export interface SlabClassStats {
   touchHits: number;
 }
 
+/** The most keys {@linkcode LruStore.prototype.prefetch} reads ahead at once. */
+export const PREFETCH_BATCH = 32;
+
 // The longest key memcached accepts (KEY_MAX_LENGTH).
 const KEY_MAX_LENGTH = 250;
 // memcached's sizeof(item) on 64-bit builds.
@@ -395,6 +398,10 @@ export class LruStore {
   #freeSlot = -1;
 
   #buckets: Int32Array;
+  /** Where {@linkcode LruStore.prototype.prefetch} keeps each key's first slot, page and offset. */
+  #ahead = new Int32Array(3 * PREFETCH_BATCH);
+  /** Receives the bytes prefetch reads, so that the reads are not optimised away. */
+  #sink = 0;
   #hashPower: number;
   #hashMask: number;
 
@@ -820,6 +827,48 @@ export class LruStore {
   peek(key: Uint8Array): number {
     checkKey(key);
     return this.#lookup(key, hashKey(key), this.#clock.now());
+  }
+
+  /**
+   * Reads, ahead of a multi-get, the index entry, metadata and first key
+   * bytes of up to {@linkcode PREFETCH_BATCH} keys from `from`, one stage
+   * for all keys before the next. Each stage's memory reads do not depend on
+   * one another, so the processor waits for their cache misses together
+   * rather than three times per key; the lookups that follow find the lines
+   * cached. Changes nothing.
+   *
+   * @param keys The keys about to be looked up.
+   * @param from The first of them to read.
+   * @returns How many keys it read ahead.
+   */
+  prefetch(keys: readonly Uint8Array[], from: number): number {
+    const count = Math.min(keys.length - from, PREFETCH_BATCH);
+    const ahead = this.#ahead;
+    const buckets = this.#buckets;
+    const mask = this.#hashMask;
+    const meta = this.#meta;
+    const pages = this.#slab.pages;
+    let sink = 0;
+    for (let i = 0; i < count; i++) {
+      const key = keys[from + i];
+      ahead[i] = key.length > 0 ? buckets[hashKey(key) & mask] : -1;
+    }
+    for (let i = 0; i < count; i++) {
+      const slot = ahead[i];
+      if (slot < 0) continue;
+      const base = slot * STRIDE;
+      // The row's first and last fields: a row may straddle two cache lines.
+      sink ^= meta[base + F_INFO];
+      ahead[PREFETCH_BATCH + i] = meta[base + F_PAGE];
+      ahead[2 * PREFETCH_BATCH + i] = meta[base + F_OFFSET];
+    }
+    for (let i = 0; i < count; i++) {
+      if (ahead[i] < 0) continue;
+      const page = pages[ahead[PREFETCH_BATCH + i]];
+      if (page !== undefined) sink ^= page[ahead[2 * PREFETCH_BATCH + i]];
+    }
+    this.#sink ^= sink;
+    return count;
   }
 
   /** Marks an item fetched and makes it the most recently used (memcached's do_item_bump). */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ManualClock, relativeExptime } from "./clock.ts";
-import { LruStore, type LruStoreOptions } from "./lru_store.ts";
+import { LruStore, type LruStoreOptions, PREFETCH_BATCH } from "./lru_store.ts";
 import { hasMemcached, startMemcached } from "../tests/_peers.ts";
 
 const encoder = new TextEncoder();
@@ -1250,3 +1250,17 @@ for (const useCas of [true, false]) {
     assert.ok(statsCompared);
   });
 }
+
+Deno.test("LruStore prefetch reads a batch ahead and changes nothing", () => {
+  const { store } = setup();
+  const keys = Array.from({ length: 50 }, (_, i) => bytes(`key${i}`));
+  for (let i = 0; i < 50; i += 2) store.set(keys[i], i, 0, bytes(`value${i}`));
+  const before = store.stats();
+  assert.equal(store.prefetch(keys, 0), PREFETCH_BATCH);
+  assert.equal(store.prefetch(keys, 40), 10);
+  assert.equal(store.prefetch(keys, 50), 0);
+  assert.deepEqual(store.stats(), before);
+  for (let i = 0; i < 50; i++) {
+    assert.equal(read(store, `key${i}`), i % 2 ? undefined : `value${i}`);
+  }
+});
