@@ -36,9 +36,11 @@ const ONLY = new Set(args.values.only!.split(","));
 const HERE = new URL(".", import.meta.url).pathname;
 const RESULTS = `${HERE}results/`;
 const SERVER_ENTRY = new URL("../server/mod.ts", import.meta.url).pathname;
+const FLOOR_ENTRY = new URL("./floor_server.ts", import.meta.url).pathname;
 Deno.mkdirSync(RESULTS, { recursive: true });
 
-type Target = "memcached" | "ours";
+/** "floor" is bench/floor_server.ts: Deno.listen with no store, the least a server can do. */
+type Target = "memcached" | "ours" | "floor";
 
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -76,6 +78,8 @@ async function startServer(target: Target): Promise<Running> {
       ...(Deno.uid() === 0 ? ["-u", "root"] : []),
       ...["-t", "1", "-U", "0", "-l", "127.0.0.1", "-p", String(port), "-m", "1024"],
     ]
+    : target === "floor"
+    ? [Deno.execPath(), "run", "-A", FLOOR_ENTRY, `--port=${port}`]
     : [Deno.execPath(), "run", "-A", SERVER_ENTRY, "-p", String(port), "-m", "1024"];
   const child = new Deno.Command("taskset", {
     args: ["-c", "0", ...command],
@@ -327,10 +331,12 @@ async function runLoad(s: Scenario, port: number, pid: number): Promise<ServerSa
 
 async function benchServers(): Promise<Record<string, Record<Target, ServerSample[]>>> {
   const samples: Record<string, Record<Target, ServerSample[]>> = {};
-  for (const s of SCENARIOS) samples[s.id] = { memcached: [], ours: [] };
+  for (const s of SCENARIOS) samples[s.id] = { memcached: [], ours: [], floor: [] };
   for (let rep = 0; rep < REPS; rep++) {
     for (const s of SCENARIOS) {
       const order: Target[] = rep % 2 ? ["ours", "memcached"] : ["memcached", "ours"];
+      // The floor answers memcaslap's scenarios; (b)'s generator checks values it cannot give.
+      if (s.generator === "memcaslap") order.push("floor");
       for (const target of order) {
         await using server = await startServer(target);
         if (s.generator === "_load.ts") await preload(server.port, 100_000);
@@ -418,7 +424,7 @@ interface MemorySample {
 }
 
 async function benchMemory(): Promise<Record<Target, MemorySample[]>> {
-  const samples: Record<Target, MemorySample[]> = { memcached: [], ours: [] };
+  const samples: Record<Target, MemorySample[]> = { memcached: [], ours: [], floor: [] };
   for (let rep = 0; rep < REPS; rep++) {
     const order: Target[] = rep % 2 ? ["ours", "memcached"] : ["memcached", "ours"];
     for (const target of order) {
@@ -530,6 +536,21 @@ if (ONLY.has("server")) {
         row(section, metric, "memcached -t 1", m("memcached", f), m("ours", f), t && { ...t }),
       );
     }
+    if (samples[s.id].floor.length > 0) {
+      const key = s.id === "c" ? "keys/s" : "ops/s";
+      const f = (x: ServerSample) => s.id === "c" ? x.keys : x.ops;
+      // What Deno's I/O allows at all, against memcached; then ours against that floor.
+      rows.push(
+        row(
+          section,
+          `${key}, floor vs memcached`,
+          "memcached -t 1",
+          m("memcached", f),
+          m("floor", f),
+        ),
+        row(section, key, "Deno.listen floor", m("floor", f), m("ours", f)),
+      );
+    }
   }
 }
 
@@ -605,6 +626,9 @@ const notes = [
   "(b) uses bench/_load.ts (Deno; memcaslap cannot pipeline); latencies exact to 1 µs. The Deno",
   "  generator uses most of CPU 1; a generator that is saturated caps both servers alike.",
   "Server CPU: /proc/<pid>/stat utime+stime over the load window / wall time (100% = one core).",
+  "Floor: bench/floor_server.ts, a Deno.listen server with no store that answers every get with",
+  "  a 100-byte value and every set with STORED; its row against memcached (in the ours column)",
+  "  is what Deno's I/O allows, and ours against it is what our server costs on top.",
   "Client: 100k ops per phase, or fewer when a phase reaches its time bound. memjs has no",
   "  multi-get (100 concurrent gets instead); the Python clients are synchronous (no 50 in flight).",
   "Memory: bytes/item = (RSS after loading - RSS before) / curr_items, both servers -m 1024.",
