@@ -273,6 +273,25 @@ function parseServer(address: ServerAddress, index: number): ServerSpec {
   return { host, port, weight };
 }
 
+/** The bytes of an ASCII string of up to 250 characters, without a call into the runtime; else undefined. */
+function asciiBytes(text: string): Uint8Array | undefined {
+  const n = text.length;
+  if (n > 250) return undefined;
+  const bytes = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return undefined;
+    bytes[i] = c;
+  }
+  return bytes;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function latin1(bytes: Uint8Array): string {
   return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
@@ -970,18 +989,37 @@ export class Client implements AsyncDisposable {
     options: MultiOptions = {},
   ): Promise<Record<string, T>> {
     const prefix = options.keyPrefix ?? this.#keyPrefix;
-    const wanted = new Map<string, string>();
+    // Each wire key once, with the caller's key it answers (the last one, as a dict would keep).
+    const wanted = new Map<string, number>();
     const all: Uint8Array[] = [];
-    for (const key of keys) {
-      const bytes = this.#key(prefix + key);
-      const name = latin1(bytes);
-      if (!wanted.has(name)) all.push(bytes);
-      wanted.set(name, key);
+    const names: string[] = [];
+    const given = [...keys];
+    const encoded = this.#keys(given.map((key) => prefix + key));
+    for (let k = 0; k < given.length; k++) {
+      const key = given[k];
+      const bytes = encoded[k];
+      // An ASCII key's bytes read back as the key itself.
+      const wire = bytes.length === key.length + prefix.length ? prefix + key : latin1(bytes);
+      const at = wanted.get(wire);
+      if (at === undefined) {
+        wanted.set(wire, all.length);
+        all.push(bytes);
+        names.push(key);
+      } else {
+        names[at] = key;
+      }
     }
     const found: Record<string, T> = {};
-    let todo = all;
+    let todo = all.map((_, i) => i);
     for (let round = 0; todo.length > 0 && round <= this.#servers.length; round++) {
-      const groups = this.#group(todo);
+      const groups = new Map<number, number[]>();
+      for (const i of todo) {
+        const index = this.#router.pick(all[i], this.#alive);
+        if (index < 0) continue;
+        let group = groups.get(index);
+        if (group === undefined) groups.set(index, group = []);
+        group.push(i);
+      }
       todo = [];
       await Promise.all([...groups].map(async ([index, group]) => {
         const server = this.#servers[index];
@@ -991,11 +1029,11 @@ export class Client implements AsyncDisposable {
               writeRequest(sink, {
                 type: "retrieval",
                 command: "get",
-                keys: group,
+                keys: group.map((i) => all[i]),
                 exptime: 0,
                 badKey: false,
               }),
-            this.#multiReader(wanted, found),
+            this.#multiReader(group, all, names, wanted, found),
             options.signal,
           );
         } catch (error) {
@@ -1152,7 +1190,7 @@ export class Client implements AsyncDisposable {
     if (typeof key !== "string") {
       throw new TypeError(`Cannot use key: expected a string, got ${typeof key}`);
     }
-    const bytes = encoder.encode(key);
+    const bytes = asciiBytes(key) ?? encoder.encode(key);
     if (bytes.length === 0 || bytes.length > this.#maxKeyLength) {
       throw new RangeError(
         `Cannot use key: length ${bytes.length} is outside 1..${this.#maxKeyLength} bytes`,
@@ -1166,6 +1204,40 @@ export class Client implements AsyncDisposable {
       }
     }
     return bytes;
+  }
+
+  /**
+   * The bytes of many keys, checked as `#key` checks them,
+   * ASCII ones as views into one block rather than an array each.
+   */
+  #keys(keys: string[]): Uint8Array[] {
+    let total = 0;
+    for (const key of keys) {
+      if (typeof key !== "string") return keys.map((k) => this.#key(k));
+      total += key.length;
+    }
+    const block = new Uint8Array(total);
+    const out: Uint8Array[] = new Array(keys.length);
+    const max = Math.min(this.#maxKeyLength, 250);
+    let at = 0;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
+      const n = key.length;
+      let plain = n > 0 && n <= max;
+      for (let i = 0; plain && i < n; i++) {
+        const c = key.charCodeAt(i);
+        if (c <= 0x20 || c >= 0x7f) plain = false;
+        else block[at + i] = c;
+      }
+      if (plain) {
+        out[k] = block.subarray(at, at + n);
+        at += n;
+      } else {
+        // Not plain ASCII: UTF-8, or a bad key that #key names in its error.
+        out[k] = this.#key(key);
+      }
+    }
+    return out;
   }
 
   #encode(value: unknown, minCompressLen?: number): { flags: number; data: Uint8Array } {
@@ -1424,25 +1496,34 @@ export class Client implements AsyncDisposable {
     }
   }
 
-  #group(keys: Uint8Array[]): Map<number, Uint8Array[]> {
-    const groups = new Map<number, Uint8Array[]>();
-    for (const key of keys) {
-      const index = this.#router.pick(key, this.#alive);
-      if (index < 0) continue;
-      let group = groups.get(index);
-      if (group === undefined) groups.set(index, group = []);
-      group.push(key);
-    }
-    return groups;
-  }
-
-  #multiReader<T>(wanted: Map<string, string>, found: Record<string, T>): ReplyReader<void> {
+  /**
+   * Reads a multi-get's reply into `found`. memcached answers hits in the
+   * order they were asked for, so each key is looked for from just past the
+   * previous hit; a key out of that order is looked up by name.
+   */
+  #multiReader<T>(
+    group: number[],
+    all: Uint8Array[],
+    names: string[],
+    wanted: Map<string, number>,
+    found: Record<string, T>,
+  ): ReplyReader<void> {
     const codec = this.#codec;
     let failure: unknown;
+    let next = 0;
     return {
       frame(frame) {
         if (frame.type === "value") {
-          const name = wanted.get(latin1(frame.key));
+          let at = next;
+          while (at < group.length && !sameBytes(all[group[at]], frame.key)) at++;
+          let name: string | undefined;
+          if (at < group.length) {
+            name = names[group[at]];
+            next = at + 1;
+          } else {
+            const i = wanted.get(latin1(frame.key));
+            name = i === undefined ? undefined : names[i];
+          }
           if (name !== undefined) {
             try {
               found[name] = codec.decode(frame.flags, frame.data, name) as T;

@@ -120,6 +120,28 @@ export interface EncodedValue {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+// Small byte values are copied into a shared block rather than each into an
+// ArrayBuffer of its own, as Node's Buffer pool does: a multi-get of 100
+// values then allocates one buffer, not 100.
+const POOL_SIZE = 8 * 1024;
+let pool = new Uint8Array(POOL_SIZE);
+let pooled = 0;
+
+/** A copy of `bytes`; one under 4 KiB is a view into a shared 8 KiB block. */
+function copyOut(bytes: Uint8Array): Uint8Array {
+  const n = bytes.length;
+  if (n >= POOL_SIZE >>> 1) return bytes.slice();
+  if (pooled + n > POOL_SIZE) {
+    pool = new Uint8Array(POOL_SIZE);
+    pooled = 0;
+  }
+  const copy = pool.subarray(pooled, pooled + n);
+  copy.set(bytes);
+  // Keep the next copy 8-byte aligned, so a caller may view it as wider integers.
+  pooled = (pooled + n + 7) & ~7;
+  return copy;
+}
+
 /** JSON as UTF-8 text. */
 export const JSON_SERIALIZER: Serializer = {
   serialize(value: unknown): Uint8Array {
@@ -211,7 +233,9 @@ export class ValueCodec {
   }
 
   /**
-   * Decodes stored bytes by their flags.
+   * Decodes stored bytes by their flags. Bytes (flags 0) come back as a
+   * copy; one under 4 KiB shares its `ArrayBuffer` with other small values,
+   * as Node's pooled Buffers do, so use the view, not its `.buffer`.
    *
    * @param flags The stored flags.
    * @param data The stored bytes; a view the codec copies from, never keeps.
@@ -239,7 +263,7 @@ export class ValueCodec {
     const kind = flags & ~FLAG_COMPRESSED;
     switch (kind) {
       case 0:
-        return copied ? bytes : bytes.slice();
+        return copied ? bytes : copyOut(bytes);
       case FLAG_TEXT:
         return decoder.decode(bytes);
       case FLAG_INTEGER:

@@ -88,6 +88,8 @@ export class PythonRouter implements Router {
    *   servers.
    */
   pick(key: Uint8Array, alive: (index: number) => boolean): number {
+    // One server: every hash and rehash lands on it.
+    if (this.#ends.length === 1) return alive(0) ? 0 : -1;
     let hash = this.#hash(key, key.length);
     for (let attempt = 0; attempt < RETRIES; attempt++) {
       const server = this.#serverOf(hash % this.#buckets);

@@ -336,6 +336,21 @@ for (const target of TARGETS) {
     assert.deepEqual(await client.getMulti([]), {});
   });
 
+  test("getMulti answers ASCII, UTF-8 and repeated keys; its byte values stay whole", async () => {
+    await using server = await target.start();
+    await using client = clientFor([server.port]);
+    const bytes = (i: number) => new Uint8Array(100 + (i % 7)).fill(i & 0xff);
+    const keys = Array.from({ length: 300 }, (_, i) => (i % 10 === 3 ? `ключ:${i}` : `k:${i}`));
+    assert.deepEqual(await client.setMulti(keys.map((k, i) => [k, bytes(i)] as const)), []);
+    const asked = [...keys.slice(0, 100), "k:5", "ключ:13", "missing", "ключ:missing"];
+    const found = await client.getMulti<Uint8Array>(asked);
+    assert.deepEqual(Object.keys(found).sort(), keys.slice(0, 100).sort());
+    // Later replies must not overwrite the values already handed out.
+    for (let round = 0; round < 5; round++) await client.getMulti(keys.slice(100));
+    keys.slice(0, 100).forEach((k, i) => assert.deepEqual(found[k], bytes(i), k));
+    await assert.rejects(client.getMulti(["fine", "not fine"]), TypeError);
+  });
+
   test("failover: a killed server's keys miss, others answer, it rejoins after deadRetry", async () => {
     await using cluster = await startMany(target, 3);
     const deadRetry = 500;
