@@ -7,6 +7,7 @@
 import { ConnectionError, NoServerError, ProtocolError, TimeoutError } from "../protocol/errors.ts";
 import type { MetaResponse, Response } from "../protocol/response_parser.ts";
 import { writeRequest } from "../protocol/request_encoder.ts";
+import type { ByteSink } from "../protocol/write_buffer.ts";
 import type { StorageCommand } from "../protocol/request_parser.ts";
 import { type Serializer, ValueCodec } from "./codec.ts";
 import { Connection, type ReplyReader, UnsentError } from "./connection.ts";
@@ -250,6 +251,9 @@ interface Server {
 
 const encoder = new TextEncoder();
 const MAX_KEY = 250;
+const GET_ = encoder.encode("get ");
+const GETS_ = encoder.encode("gets ");
+const CRLF = encoder.encode("\r\n");
 
 function parseServer(address: ServerAddress, index: number): ServerSpec {
   const [text, weight] = typeof address === "string" ? [address, 1] : address;
@@ -663,7 +667,7 @@ export class Client implements AsyncDisposable {
    * @throws {ValueFlagsError} For a value stored with flags this client cannot decode.
    */
   get<T = unknown>(key: string, options: CallOptions = {}): Promise<T | undefined> {
-    return this.#retrieve<T>(key, false, options).then((r) => r?.value);
+    return this.#retrieve<T, T>(key, false, options, (value) => value);
   }
 
   /**
@@ -678,7 +682,12 @@ export class Client implements AsyncDisposable {
     key: string,
     options: CallOptions = {},
   ): Promise<CasValue<T> | undefined> {
-    const result = await this.#retrieve<T>(key, true, options);
+    const result = await this.#retrieve<T, CasValue<T>>(
+      key,
+      true,
+      options,
+      (value, cas) => ({ value, cas }),
+    );
     if (result !== undefined && this.#cacheCas) this.#casIds.set(key, result.cas);
     return result;
   }
@@ -1267,21 +1276,36 @@ export class Client implements AsyncDisposable {
   }
 
   /** Runs a call on the key's server; when it could not even connect, reroutes (nothing was sent). */
-  async #route<T>(
+  #route<T>(
     key: Uint8Array,
     call: (connection: Connection) => Promise<T>,
     signal: AbortSignal | undefined,
   ): Promise<T> {
-    if (this.#closed) {
-      throw new ConnectionError("Cannot send request: the client is closed");
+    let first: Promise<T>;
+    try {
+      if (this.#closed) {
+        throw new ConnectionError("Cannot send request: the client is closed");
+      }
+      signal?.throwIfAborted();
+      first = call(this.#pick(key).connection);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    signal?.throwIfAborted();
-    for (let attempt = 0;; attempt++) {
-      const server = this.#pick(key);
+    return first.catch((error) => this.#reroute(key, call, error, 0));
+  }
+
+  async #reroute<T>(
+    key: Uint8Array,
+    call: (connection: Connection) => Promise<T>,
+    error: unknown,
+    attempt: number,
+  ): Promise<T> {
+    for (;; attempt++) {
+      if (!(error instanceof UnsentError) || attempt >= this.#servers.length) throw error;
       try {
-        return await call(server.connection);
-      } catch (error) {
-        if (!(error instanceof UnsentError) || attempt >= this.#servers.length) throw error;
+        return await call(this.#pick(key).connection);
+      } catch (next) {
+        error = next;
       }
     }
   }
@@ -1322,32 +1346,31 @@ export class Client implements AsyncDisposable {
     }
   }
 
-  #retrieve<T>(
+  /** A get or gets of one key; `hit` makes the result from the decoded value and cas. */
+  #retrieve<T, R>(
     key: string,
     withCas: boolean,
     options: CallOptions,
-  ): Promise<CasValue<T> | undefined> {
+    hit: (value: T, cas: bigint) => R,
+  ): Promise<R | undefined> {
     try {
       const bytes = this.#key(key);
       const codec = this.#codec;
+      const command = withCas ? GETS_ : GET_;
+      // The key was checked by #key: the line is written as is.
+      const write = (sink: ByteSink) => {
+        sink.bytes(command);
+        sink.bytes(bytes);
+        sink.bytes(CRLF);
+      };
       return this.#route(bytes, (connection) => {
-        let result: CasValue<T> | undefined;
+        let result: R | undefined;
         let failure: unknown;
-        return connection.send((sink) =>
-          writeRequest(sink, {
-            type: "retrieval",
-            command: withCas ? "gets" : "get",
-            keys: [bytes],
-            exptime: 0,
-            badKey: false,
-          }), {
+        return connection.send(write, {
           frame(frame) {
             if (frame.type === "value") {
               try {
-                result = {
-                  value: codec.decode(frame.flags, frame.data, key) as T,
-                  cas: frame.cas ?? 0n,
-                };
+                result = hit(codec.decode(frame.flags, frame.data, key) as T, frame.cas ?? 0n);
               } catch (error) {
                 failure = error;
               }
