@@ -990,7 +990,9 @@ export class Client implements AsyncDisposable {
    *
    * @param keys The keys, without the prefix.
    * @param options The key prefix and abort signal.
-   * @returns The values found, by key without the prefix.
+   * @returns The values found, by key without the prefix, in an object with
+   *   no prototype: any key, `__proto__` or `toString` too, is an own
+   *   property when found and absent otherwise.
    * @throws {ValueFlagsError} For a value stored with flags this client cannot decode.
    */
   async getMulti<T = unknown>(
@@ -1018,12 +1020,23 @@ export class Client implements AsyncDisposable {
         names[at] = key;
       }
     }
-    const found: Record<string, T> = {};
+    // Keys are the caller's data, not property names: on a plain object a
+    // "__proto__" hit would set the prototype instead, and a missed
+    // "toString" would read as found. Without a prototype V8 also keeps the
+    // object a hash table from the start, where each new key of a plain
+    // object would make a new hidden class.
+    const found: Record<string, T> = Object.create(null);
     let todo = all.map((_, i) => i);
     for (let round = 0; todo.length > 0 && round <= this.#servers.length; round++) {
       const groups = new Map<number, number[]>();
+      // One clock reading for the round, not one per key.
+      const now = performance.now();
+      const alive = (index: number) => {
+        const server = this.#servers[index];
+        return server !== undefined && server.deadUntil <= now;
+      };
       for (const i of todo) {
-        const index = this.#router.pick(all[i], this.#alive);
+        const index = this.#router.pick(all[i], alive);
         if (index < 0) continue;
         let group = groups.get(index);
         if (group === undefined) groups.set(index, group = []);

@@ -8,4 +8,4 @@ await mc.setMulti({ key1: "val1", key2: "val2", key3: "val3" });
 console.log(await mc.delete("key1")); // true
 console.log(await mc.delete("key1")); // false: already gone
 console.log(await mc.deleteMulti(["key2", "key3"])); // true
-console.log(await mc.getMulti(["key1", "key2", "key3"])); // {}
+console.log(await mc.getMulti(["key1", "key2", "key3"])); // [Object: null prototype] {}

@@ -323,7 +323,7 @@ for (const target of TARGETS) {
     const entries = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i}`, i]));
     assert.deepEqual(await client.setMulti(entries), []);
     const found = await client.getMulti([...Object.keys(entries), "missing"]);
-    assert.deepEqual(found, entries);
+    assert.deepEqual(found, { __proto__: null, ...entries });
     // Keys were stored with the prefix, spread over every server.
     for (const port of cluster.ports) {
       await using one = clientFor([port]);
@@ -332,8 +332,21 @@ for (const target of TARGETS) {
     }
     assert.equal(await client.get("app:k1"), 1);
     assert.equal(await client.deleteMulti(["k1", "k2", "never"]), true);
-    assert.deepEqual(await client.getMulti(["k1", "k2", "k3"]), { k3: 3 });
-    assert.deepEqual(await client.getMulti([]), {});
+    assert.deepEqual(await client.getMulti(["k1", "k2", "k3"]), { __proto__: null, k3: 3 });
+    assert.deepEqual(await client.getMulti([]), { __proto__: null });
+  });
+
+  test("getMulti keeps keys named like Object.prototype's properties as plain keys", async () => {
+    await using server = await target.start();
+    await using client = clientFor([server.port]);
+    assert.equal(await client.set("__proto__", "p"), true);
+    assert.equal(await client.set("constructor", { c: 1 }), true);
+    const found = await client.getMulti(["__proto__", "constructor", "toString", "hasOwnProperty"]);
+    assert.deepEqual(Object.keys(found), ["__proto__", "constructor"]);
+    assert.equal(found["__proto__"], "p");
+    assert.deepEqual(found["constructor"], { c: 1 });
+    assert.equal(found["toString"], undefined);
+    assert.equal("hasOwnProperty" in found, false);
   });
 
   test("getMulti answers ASCII, UTF-8 and repeated keys; its byte values stay whole", async () => {
@@ -406,7 +419,7 @@ Deno.test("Client times out on a server that never answers, and marks it dead", 
     assert.ok(r.reason instanceof TimeoutError, String(r.reason));
   }
   await assert.rejects(client.get("a"), NoServerError);
-  assert.deepEqual(await client.getMulti(["a", "b"]), {});
+  assert.deepEqual(await client.getMulti(["a", "b"]), { __proto__: null });
 });
 
 Deno.test("Client fails a connection that breaks mid-reply, then reconnects", async () => {

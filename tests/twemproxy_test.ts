@@ -57,7 +57,7 @@ Deno.test("twemproxy in front of our servers places keys as KetamaRouter does", 
     for (const key of KEYS) assert.equal(await client.set(key, key), true);
     assert.deepEqual(
       await client.getMulti(KEYS.slice(0, 50)),
-      Object.fromEntries(KEYS.slice(0, 50).map((k) => [k, k])),
+      Object.assign(Object.create(null), Object.fromEntries(KEYS.slice(0, 50).map((k) => [k, k]))),
     );
 
     const router = new KetamaRouter(
