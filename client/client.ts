@@ -1000,26 +1000,10 @@ export class Client implements AsyncDisposable {
     options: MultiOptions = {},
   ): Promise<Record<string, T>> {
     const prefix = options.keyPrefix ?? this.#keyPrefix;
-    // Each wire key once, with the caller's key it answers (the last one, as a dict would keep).
-    const wanted = new Map<string, number>();
-    const all: Uint8Array[] = [];
-    const names: string[] = [];
-    const given = [...keys];
-    const encoded = this.#keys(given.map((key) => prefix + key));
-    for (let k = 0; k < given.length; k++) {
-      const key = given[k];
-      const bytes = encoded[k];
-      // An ASCII key's bytes read back as the key itself.
-      const wire = bytes.length === key.length + prefix.length ? prefix + key : latin1(bytes);
-      const at = wanted.get(wire);
-      if (at === undefined) {
-        wanted.set(wire, all.length);
-        all.push(bytes);
-        names.push(key);
-      } else {
-        names[at] = key;
-      }
-    }
+    // A repeated key is asked for again, as python-memcached does: each reply
+    // line then answers its own place in the request.
+    const names = [...keys];
+    const all = this.#keys(prefix === "" ? names : names.map((key) => prefix + key));
     // Keys are the caller's data, not property names: on a plain object a
     // "__proto__" hit would set the prototype instead, and a missed
     // "toString" would read as found. Without a prototype V8 also keeps the
@@ -1028,22 +1012,30 @@ export class Client implements AsyncDisposable {
     const found: Record<string, T> = Object.create(null);
     let todo = all.map((_, i) => i);
     for (let round = 0; todo.length > 0 && round <= this.#servers.length; round++) {
-      const groups = new Map<number, number[]>();
       // One clock reading for the round, not one per key.
       const now = performance.now();
       const alive = (index: number) => {
         const server = this.#servers[index];
         return server !== undefined && server.deadUntil <= now;
       };
-      for (const i of todo) {
-        const index = this.#router.pick(all[i], alive);
-        if (index < 0) continue;
-        let group = groups.get(index);
-        if (group === undefined) groups.set(index, group = []);
-        group.push(i);
+      let groups: [number, number[]][];
+      if (this.#servers.length === 1) {
+        // Every key's server, alive or not.
+        groups = alive(0) ? [[0, todo]] : [];
+      } else {
+        const byServer = new Map<number, number[]>();
+        for (const i of todo) {
+          const index = this.#router.pick(all[i], alive);
+          if (index < 0) continue;
+          let group = byServer.get(index);
+          if (group === undefined) byServer.set(index, group = []);
+          group.push(i);
+        }
+        groups = [...byServer];
       }
       todo = [];
-      await Promise.all([...groups].map(async ([index, group]) => {
+      const first = round === 0;
+      await Promise.all(groups.map(async ([index, group]) => {
         const server = this.#servers[index];
         try {
           await server.connection.send(
@@ -1051,11 +1043,12 @@ export class Client implements AsyncDisposable {
               writeRequest(sink, {
                 type: "retrieval",
                 command: "get",
-                keys: group.map((i) => all[i]),
+                // The first round's group of every key is every key in order.
+                keys: first && group.length === all.length ? all : group.map((i) => all[i]),
                 exptime: 0,
                 badKey: false,
               }),
-            this.#multiReader(group, all, names, wanted, found),
+            this.#multiReader(group, all, names, found),
             options.signal,
           );
         } catch (error) {
@@ -1541,26 +1534,28 @@ export class Client implements AsyncDisposable {
     group: number[],
     all: Uint8Array[],
     names: string[],
-    wanted: Map<string, number>,
     found: Record<string, T>,
   ): ReplyReader<void> {
     const codec = this.#codec;
     let failure: unknown;
     let next = 0;
+    let byWire: Map<string, number> | undefined;
     return {
       frame(frame) {
         if (frame.type === "value") {
           let at = next;
           while (at < group.length && !sameBytes(all[group[at]], frame.key)) at++;
-          let name: string | undefined;
+          let index: number | undefined;
           if (at < group.length) {
-            name = names[group[at]];
+            index = group[at];
             next = at + 1;
           } else {
-            const i = wanted.get(latin1(frame.key));
-            name = i === undefined ? undefined : names[i];
+            // Out of request order (a proxy may merge replies so): look the key up.
+            byWire ??= new Map(group.map((i) => [latin1(all[i]), i]));
+            index = byWire.get(latin1(frame.key));
           }
-          if (name !== undefined) {
+          if (index !== undefined) {
+            const name = names[index];
             try {
               found[name] = codec.decode(frame.flags, frame.data, name) as T;
             } catch (error) {
