@@ -258,6 +258,24 @@ function latin1(buf: Uint8Array, start: number, end: number): string {
 }
 
 /**
+ * The command word: `get`, `set` and `gets` as constant strings without
+ * building one per request, any other word as Latin-1.
+ */
+function commandName(buf: Uint8Array, start: number, end: number): string {
+  const n = end - start;
+  if ((n === 3 || n === 4) && buf[start + 1] === 0x65 && buf[start + 2] === 0x74) {
+    const first = buf[start];
+    if (n === 3) {
+      if (first === 0x67) return "get";
+      if (first === 0x73) return "set";
+    } else if (first === 0x67 && buf[start + 3] === 0x73) {
+      return "gets";
+    }
+  }
+  return latin1(buf, start, end);
+}
+
+/**
  * A resumable, synchronous parser of memcached requests. Feed it bytes with
  * {@linkcode RequestParser.push} (or read straight into
  * {@linkcode RequestParser.reserve} and {@linkcode RequestParser.commit}), then
@@ -449,7 +467,7 @@ export class RequestParser {
       input.skip(next - input.start);
       return invalid("ERROR");
     }
-    const name = latin1(buf, this.#starts[0], this.#ends[0]);
+    const name = commandName(buf, this.#starts[0], this.#ends[0]);
 
     const storage = STORAGE_COMMANDS[name];
     if (storage !== undefined) return this.#parseStorage(buf, storage, ntokens, next);

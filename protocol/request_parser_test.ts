@@ -181,8 +181,14 @@ Deno.test("RequestParser refuses bad meta lines as memcached does", () => {
 Deno.test("RequestParser answers unknown and malformed lines with ERROR", () => {
   expectFrames(
     "\r\n\n \r\nx\r\nfoo bar\r\nset k 0 0\r\nset k 0 0 1 noreply extra\r\nget\r\ngetx a\r\n" +
-      "a b c d e f g h i j k l m n o p q r s t u v w x y z\r\n",
+      "a b c d e f g h i j k l m n o p q r s t u v w x y z\r\n" +
+      // Words a byte away from get, set and gets; memcached's names are case-sensitive.
+      "gex a\r\nxet a\r\ngetz a\r\nGET a\r\n",
     [
+      invalid("ERROR"),
+      invalid("ERROR"),
+      invalid("ERROR"),
+      invalid("ERROR"),
       invalid("ERROR"),
       invalid("ERROR"),
       invalid("ERROR"),
