@@ -498,10 +498,13 @@ export class Client implements AsyncDisposable {
   #maxValueLength: number;
   #keyPrefix: string;
   #closed = false;
-  #alive = (index: number): boolean => {
+  #alive = (index: number): boolean => this.#aliveAt(index, performance.now());
+
+  /** Whether server `index` takes requests at time `now`: not marked dead until later. */
+  #aliveAt(index: number, now: number): boolean {
     const server = this.#servers[index];
-    return server !== undefined && server.deadUntil <= performance.now();
-  };
+    return server !== undefined && server.deadUntil <= now;
+  }
 
   /**
    * Creates a client; connections open on first use.
@@ -1014,13 +1017,10 @@ export class Client implements AsyncDisposable {
     for (let round = 0; todo.length > 0 && round <= this.#servers.length; round++) {
       // One clock reading for the round, not one per key.
       const now = performance.now();
-      const alive = (index: number) => {
-        const server = this.#servers[index];
-        return server !== undefined && server.deadUntil <= now;
-      };
+      const alive = (index: number) => this.#aliveAt(index, now);
       let groups: [number, number[]][];
       if (this.#servers.length === 1) {
-        // Every key's server, alive or not.
+        // One server holds every key: nothing to route.
         groups = alive(0) ? [[0, todo]] : [];
       } else {
         const byServer = new Map<number, number[]>();

@@ -450,6 +450,33 @@ Deno.test("Client fails a connection that breaks mid-reply, then reconnects", as
   }
 });
 
+Deno.test("Client getMulti takes hits out of request order, as a proxy may merge them", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serverLoop = (async () => {
+    for await (const conn of listener) {
+      const buf = new Uint8Array(1024);
+      const n = await conn.read(buf);
+      const asked = new TextDecoder().decode(buf.subarray(0, n ?? 0));
+      // Answers "get a b c" with c, then a twice, then an unasked key, b missing.
+      assert.equal(asked, "get a b c\r\n");
+      await conn.write(encoder.encode(
+        "VALUE c 16 2\r\ncc\r\nVALUE a 16 2\r\naa\r\nVALUE a 16 2\r\naa\r\n" +
+          "VALUE z 16 2\r\nzz\r\nEND\r\n",
+      ));
+      await conn.read(buf).catch(() => null);
+      conn.close();
+      break;
+    }
+  })();
+  try {
+    await using client = clientFor([(listener.addr as Deno.NetAddr).port]);
+    assert.deepEqual(await client.getMulti(["a", "b", "c"]), { __proto__: null, c: "cc", a: "aa" });
+  } finally {
+    listener.close();
+    await serverLoop.catch(() => {});
+  }
+});
+
 Deno.test("Client refuses bad keys and oversized values before sending anything", async () => {
   await using silent = silentServer();
   await using client = clientFor([silent.port], { serverMaxValueLength: 100 });
