@@ -307,3 +307,33 @@ Deno.test("server keeps two paused multi-gets apart", async () => {
   assert.equal(await second.call(`get ${keys("b").join(" ")}\r\n`, "END\r\n"), expected("b"));
   assert.equal(await first.readUntil("END\r\n"), expected("a"));
 });
+
+Deno.test("server answers single gets from many connections at once, each its own, in order", async () => {
+  await using server = start();
+  const clients = await Promise.all(
+    Array.from({ length: 40 }, () => Wire.connect(server.addr.port)),
+  );
+  try {
+    await Promise.all(
+      clients.map((c, i) => c.call(`set k${i} ${i} 0 ${`${i}`.length}\r\n${i}\r\n`)),
+    );
+    for (let round = 0; round < 5; round++) {
+      // Every connection's get arrives in the same few event-loop turns; a set follows each get
+      // on the same connection, and its own next get must see it. mn marks the reply's end.
+      const request = (i: number) =>
+        `get k${i}\r\nset k${i} ${i} 0 1\r\nx\r\nget k${i}\r\n` +
+        `set k${i} ${i} 0 ${`${i}`.length}\r\n${i}\r\nmn\r\n`;
+      const replies = await Promise.all(clients.map((c, i) => c.call(request(i), "MN\r\n")));
+      replies.forEach((reply, i) =>
+        assert.equal(
+          reply,
+          `VALUE k${i} ${i} ${`${i}`.length}\r\n${i}\r\nEND\r\nSTORED\r\n` +
+            `VALUE k${i} ${i} 1\r\nx\r\nEND\r\nSTORED\r\nMN\r\n`,
+          `connection ${i}`,
+        )
+      );
+    }
+  } finally {
+    for (const c of clients) c[Symbol.dispose]();
+  }
+});
