@@ -318,6 +318,10 @@ const INFO_FETCHED = 1 << 17;
 const INFO_STALE = 1 << 18;
 const INFO_TOKEN_SENT = 1 << 19;
 const INFO_KEY_BINARY = 1 << 20;
+// Used since it last reached its LRU's tail (memcached's ITEM_ACTIVE): spared once there.
+const INFO_ACTIVE = 1 << 21;
+/** The most active items one eviction moves from the tail to the head before taking one anyway. */
+const MAX_SECOND_CHANCES = 50;
 
 // Per-class counters, one Float64Array row per class.
 const C_GET_HITS = 0;
@@ -365,8 +369,10 @@ const SPACE = 32;
  *
  * Differences from memcached 1.6.18, all outside the replies of a store with
  * memory to spare: one LRU per class instead of the segmented
- * HOT/WARM/COLD LRU, and every hit moves the item to the head (memcached
- * bumps at most once a minute); a store of an existing key checks the key
+ * HOT/WARM/COLD LRU, where a hit marks the item active and an active item
+ * reaching the tail moves to the head once (memcached moves it to its WARM
+ * LRU), and every hit stamps the access time (memcached at most once a
+ * minute); a store of an existing key checks the key
  * before taking memory, so under memory pressure `add` of an existing key is
  * `NOT_STORED` where memcached may say out of memory; a value that fits its
  * old chunk is overwritten in place; a class with nothing to evict takes a
@@ -1292,15 +1298,16 @@ export class LruStore {
     return true;
   }
 
-  /** Moves an item to the head of its class's LRU and stamps its access time. */
+  /**
+   * Stamps an item's access time and marks it active. As memcached, a hit
+   * does not relink the item: relinking would read both its LRU neighbours,
+   * two more cache misses per hit. An active item that reaches the tail is
+   * moved to the head instead of being evicted (`#allocChunk`).
+   */
   #bump(slot: number, now: number): void {
     const base = slot * STRIDE;
     this.#meta[base + F_TIME] = now;
-    const cls = this.#classOf(base);
-    if (this.#heads[cls] !== slot) {
-      this.#lruRemove(slot, cls);
-      this.#lruPush(slot, cls);
-    }
+    this.#meta[base + F_INFO] |= INFO_ACTIVE;
   }
 
   #lruPush(slot: number, cls: number): void {
@@ -1428,10 +1435,25 @@ export class LruStore {
       return true;
     }
     let slot = this.#tails[cls];
+    let chances = MAX_SECOND_CHANCES;
     for (let tries = 5; tries > 0 && slot >= 0; tries--) {
       const base = slot * STRIDE;
       const prev = meta[base + F_PREV];
       if (slot === protect) {
+        slot = prev;
+        continue;
+      }
+      const info = meta[base + F_INFO];
+      if (
+        (info & INFO_ACTIVE) !== 0 && chances > 0 && slot !== this.#heads[cls] &&
+        this.#deadness(base, now) === LIVE
+      ) {
+        // Used since it was last here: to the head, and that was not a try.
+        chances--;
+        tries++;
+        meta[base + F_INFO] = info & ~INFO_ACTIVE;
+        this.#lruRemove(slot, cls);
+        this.#lruPush(slot, cls);
         slot = prev;
         continue;
       }

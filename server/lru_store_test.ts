@@ -456,6 +456,26 @@ Deno.test("LruStore evicts the least recently used item", () => {
   assert.equal(s.totalMalloced, 2048);
 });
 
+Deno.test("LruStore spares a used item once at the tail, and still evicts when every item was used", () => {
+  const { store } = smallStore(2);
+  // 20 chunks of 96 bytes in two pages; k5 is read, so the tail passes it by once.
+  for (let i = 0; i < 20; i++) store.set(bytes(`k${i}`), 0, 0, bytes("v"));
+  assert.ok(store.get(bytes("k5")) >= 0);
+  for (let i = 20; i < 26; i++) assert.equal(store.set(bytes(`k${i}`), 0, 0, bytes("v")), "STORED");
+  for (const gone of ["k0", "k1", "k2", "k3", "k4", "k6"]) {
+    assert.equal(read(store, gone), undefined);
+  }
+  assert.equal(read(store, "k5"), "v");
+  // Now every item is read: the next store moves them all to the head once, then evicts the
+  // oldest of them rather than failing.
+  const live = [...Array.from({ length: 13 }, (_, i) => `k${i + 7}`), "k5", ...["k20", "k21"]];
+  for (let i = 22; i < 26; i++) live.push(`k${i}`);
+  for (const key of live) assert.ok(store.get(bytes(key)) >= 0, key);
+  assert.equal(store.set(bytes("k26"), 0, 0, bytes("v")), "STORED");
+  assert.equal(live.filter((key) => read(store, key) === undefined).length, 1);
+  assert.equal(store.stats().evictions, 7);
+});
+
 Deno.test("LruStore add of a present key counts as a use for the LRU", () => {
   const { store } = smallStore(2);
   for (let i = 0; i < 20; i++) store.set(bytes(`k${i}`), 0, 0, bytes("v"));
