@@ -245,7 +245,7 @@ interface ConnectionSettings {
 
 /**
  * One turn of the event loop's reads, shared by the connections: each whose
- * read brought a retrieval adds its keys and waits; once every connection
+ * read brought a single get adds its key and waits; once every connection
  * whose read completed in the same turn has had its say, the store touches
  * all their keys' buckets, rows and key bytes in stages, so the cache misses
  * of one connection's lookup overlap the others' instead of following them.
@@ -260,12 +260,10 @@ class PrefetchTurn {
     this.#store = store;
   }
 
-  /** Adds keys to this turn; resolves once they were prefetched. */
-  join(keys: readonly Uint8Array[]): Promise<void> {
+  /** Adds a key to this turn; resolves once the turn's keys were read ahead. */
+  join(key: Uint8Array): Promise<void> {
     // More keys than the caches hold at once would evict the first ones again.
-    for (let i = 0; i < keys.length && this.#keys.length < MAX_TURN_KEYS; i++) {
-      this.#keys.push(keys[i]);
-    }
+    if (this.#keys.length < MAX_TURN_KEYS) this.#keys.push(key);
     if (this.#done === undefined) {
       this.#done = new Promise((resolve) => this.#release = resolve);
       // Queued behind the other connections' read continuations of this turn.
@@ -356,7 +354,7 @@ class Connection {
         let request = this.#next();
         // A multi-get reads its own keys ahead (CommandHandler.resume); a single get joins the turn.
         if (request?.type === "retrieval" && request.keys.length === 1) {
-          await this.#turn.join(request.keys);
+          await this.#turn.join(request.keys[0]);
         }
         for (; request !== undefined; request = this.#next()) {
           if (request === null) break reading;
