@@ -2,7 +2,10 @@
 // buf[start, end). New bytes go to the end; before the buffer grows, unread
 // bytes are compacted to the front, and it grows by doubling only when they
 // still do not fit. Views handed out by a parser point into this buffer and
-// stay valid until the next push or reserve.
+// stay valid until the next push or reserve. A newline byte is kept just
+// past the unread bytes (when there is room), so a search for the end of an
+// incomplete line stops there instead of running through the stale rest of
+// the buffer.
 
 const INITIAL_SIZE = 16 * 1024;
 
@@ -34,6 +37,7 @@ export class ReadBuffer {
       }
       this.start = 0;
       this.end = unread;
+      this.#stop();
     }
     return this.buf.subarray(this.end);
   }
@@ -44,11 +48,18 @@ export class ReadBuffer {
       throw new RangeError(`Cannot commit ${n} bytes: only ${this.buf.length - this.end} reserved`);
     }
     this.end += n;
+    this.#stop();
   }
 
   push(chunk: Uint8Array): void {
     this.reserve(chunk.length).set(chunk);
     this.end += chunk.length;
+    this.#stop();
+  }
+
+  /** Puts the newline that ends a search just past the unread bytes. */
+  #stop(): void {
+    if (this.end < this.buf.length) this.buf[this.end] = 0x0a;
   }
 
   /** Drops `n` unread bytes from the front. */
@@ -62,7 +73,7 @@ export class ReadBuffer {
 
   /** Index of the first `\n` at or after `from`, or -1. */
   indexOfNewline(from: number): number {
-    // Stale bytes past `end` can only make the search stop early, never succeed wrongly.
+    // The newline at `end` (or the buffer's end) bounds the search.
     const i = this.buf.indexOf(0x0a, from);
     return i < this.end ? i : -1;
   }
