@@ -365,7 +365,9 @@ interface ClientSample {
   getMulti100x4?: number | null;
 }
 
-const CLIENTS = ["ours", "memjs", "memcached", "pymemcache", "python-memcached"] as const;
+const PEERS = ["memjs", "memcached", "pymemcache", "python-memcached"] as const;
+/** "floor" is bench/clients/floor_client.ts: Deno.connect with no client, the least a client can do. */
+const CLIENTS = ["ours", ...PEERS, "floor"] as const;
 type ClientName = typeof CLIENTS[number];
 const CLIENT_LABEL: Record<ClientName, string> = {
   ours: "ours",
@@ -373,12 +375,15 @@ const CLIENT_LABEL: Record<ClientName, string> = {
   memcached: "npm memcached",
   pymemcache: "pymemcache",
   "python-memcached": "python-memcached",
+  floor: "Deno.connect floor",
 };
 
 async function runClient(name: ClientName, port: number): Promise<ClientSample> {
   const common = [`--port=${port}`, `--seconds=${CLIENT_SECONDS}`, "--count=100000"];
   const command = name === "pymemcache" || name === "python-memcached"
     ? ["/usr/bin/python3", `${HERE}clients/py_clients.py`, `--client=${name}`, ...common]
+    : name === "floor"
+    ? [Deno.execPath(), "run", "-A", "--no-lock", `${HERE}clients/floor_client.ts`, ...common]
     : [
       Deno.execPath(),
       "run",
@@ -571,20 +576,37 @@ if (ONLY.has("client")) {
   ];
   for (const [metric, f] of phases) {
     const ours = m("ours", f);
-    const peers = CLIENTS.slice(1);
-    const fastest = peers.map((p) => [p, m(p, f)] as const)
+    const fastest = PEERS.map((p) => [p, m(p, f)] as const)
       .filter(([, v]) => v !== null).sort((a, b) => b[1]! - a[1]!)[0];
-    for (const peer of peers) {
+    let targetPeer: ClientName | undefined;
+    for (const peer of PEERS) {
       let target: Row["target"];
       if (metric.startsWith("50 in flight") && peer === "memjs") target = { min: 2 };
       if (metric.startsWith("getMulti") && peer === "pymemcache") target = { min: 2 };
       if (metric.startsWith("sequential") && peer === fastest?.[0]) target = { min: 1 };
-      const synchronous = peer === "pymemcache" || peer === "python-memcached";
-      const label = CLIENT_LABEL[peer] +
-        (synchronous && metric.startsWith("getMulti 100, 4") ? " (sequential)" : "");
-      rows.push(row("client", metric, label, m(peer, f), ours, target));
+      if (target !== undefined) targetPeer = peer;
+      rows.push(row("client", metric, peerLabel(peer, metric), m(peer, f), ours, target));
+    }
+    if (targetPeer !== undefined && samples.floor.length > 0) {
+      // What Deno's I/O allows at all, against the peer the target names; then ours against that floor.
+      rows.push(
+        row(
+          "client",
+          `${metric}, floor vs ${CLIENT_LABEL[targetPeer]}`,
+          peerLabel(targetPeer, metric),
+          m(targetPeer, f),
+          m("floor", f),
+        ),
+        row("client", metric, CLIENT_LABEL.floor, m("floor", f), ours),
+      );
     }
   }
+}
+
+function peerLabel(peer: ClientName, metric: string): string {
+  const synchronous = peer === "pymemcache" || peer === "python-memcached";
+  return CLIENT_LABEL[peer] +
+    (synchronous && metric.startsWith("getMulti 100, 4") ? " (sequential)" : "");
 }
 
 if (ONLY.has("memory")) {
@@ -638,6 +660,9 @@ const notes = [
   "  is what Deno's I/O allows, and ours against it is what our server costs on top.",
   "Client: 100k ops per phase, or fewer when a phase reaches its time bound. memjs has no",
   "  multi-get (100 concurrent gets instead); the Python clients are synchronous (no 50 in flight).",
+  "Client floor: bench/clients/floor_client.ts, a Deno.connect loop that writes each request into",
+  "  one reused buffer and only counts the replies (no promise per call, no reply objects, no",
+  "  strings); its row against the target's peer (in the ours column) is what Deno's I/O allows.",
   "Memory: bytes/item = (RSS after loading - RSS before) / curr_items, both servers -m 1024.",
 ];
 const report = `# ${title}\n\n${table}\n\n${
