@@ -1006,7 +1006,7 @@ export class Client implements AsyncDisposable {
     // A repeated key is asked for again, as python-memcached does: each reply
     // line then answers its own place in the request.
     const names = [...keys];
-    const all = this.#keys(prefix === "" ? names : names.map((key) => prefix + key));
+    const { all, line } = this.#keys(prefix === "" ? names : names.map((key) => prefix + key));
     // Keys are the caller's data, not property names: on a plain object a
     // "__proto__" hit would set the prototype instead, and a missed
     // "toString" would read as found. Without a prototype V8 also keeps the
@@ -1039,15 +1039,21 @@ export class Client implements AsyncDisposable {
         const server = this.#servers[index];
         try {
           await server.connection.send(
-            (sink) =>
-              writeRequest(sink, {
-                type: "retrieval",
-                command: "get",
-                // The first round's group of every key is every key in order.
-                keys: first && group.length === all.length ? all : group.map((i) => all[i]),
-                exptime: 0,
-                badKey: false,
-              }),
+            // The first round's group of every key is every key in order: the line as #keys wrote it.
+            first && group.length === all.length && line !== undefined
+              ? (sink) => {
+                sink.bytes(GET_);
+                sink.bytes(line);
+                sink.bytes(CRLF);
+              }
+              : (sink) =>
+                writeRequest(sink, {
+                  type: "retrieval",
+                  command: "get",
+                  keys: group.map((i) => all[i]),
+                  exptime: 0,
+                  badKey: false,
+                }),
             this.#multiReader(group, all, names, found),
             options.signal,
           );
@@ -1233,37 +1239,41 @@ export class Client implements AsyncDisposable {
   }
 
   /**
-   * The bytes of many keys, checked as `#key` checks them,
-   * ASCII ones as views into one block rather than an array each.
+   * The bytes of many keys, checked as `#key` checks them. When every key is
+   * plain ASCII they are views into `line`, which holds them all with a
+   * space between each, as a multi-get's request line does; else `line` is
+   * undefined and a key that is not plain ASCII is encoded by `#key`.
    */
-  #keys(keys: string[]): Uint8Array[] {
-    let total = 0;
+  #keys(keys: string[]): { all: Uint8Array[]; line: Uint8Array | undefined } {
     for (const key of keys) {
-      if (typeof key !== "string") return keys.map((k) => this.#key(k));
-      total += key.length;
+      if (typeof key !== "string") return { all: keys.map((k) => this.#key(k)), line: undefined };
     }
-    const block = new Uint8Array(total);
-    const out: Uint8Array[] = new Array(keys.length);
+    // One join copies the keys' characters without making V8 flatten each key
+    // string first, as reading it by charCodeAt would, and one call encodes them.
+    const text = keys.join(" ");
+    const block = new Uint8Array(text.length);
+    const { read, written } = encoder.encodeInto(text, block);
+    const ascii = read === text.length && written === text.length;
+    const all: Uint8Array[] = new Array(keys.length);
     const max = Math.min(this.#maxKeyLength, 250);
+    let whole = ascii;
     let at = 0;
     for (let k = 0; k < keys.length; k++) {
-      const key = keys[k];
-      const n = key.length;
-      let plain = n > 0 && n <= max;
-      for (let i = 0; plain && i < n; i++) {
-        const c = key.charCodeAt(i);
-        if (c <= 0x20 || c >= 0x7f) plain = false;
-        else block[at + i] = c;
+      const n = keys[k].length;
+      let plain = ascii && n > 0 && n <= max;
+      for (let i = at; plain && i < at + n; i++) {
+        if (block[i] <= 0x20 || block[i] >= 0x7f) plain = false;
       }
       if (plain) {
-        out[k] = block.subarray(at, at + n);
-        at += n;
+        all[k] = block.subarray(at, at + n);
       } else {
         // Not plain ASCII: UTF-8, or a bad key that #key names in its error.
-        out[k] = this.#key(key);
+        all[k] = this.#key(keys[k]);
+        whole = false;
       }
+      at += n + 1;
     }
-    return out;
+    return { all, line: whole ? block : undefined };
   }
 
   #encode(value: unknown, minCompressLen?: number): { flags: number; data: Uint8Array } {
