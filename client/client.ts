@@ -1242,7 +1242,8 @@ export class Client implements AsyncDisposable {
    * The bytes of many keys, checked as `#key` checks them. When every key is
    * plain ASCII they are views into `line`, which holds them all with a
    * space between each, as a multi-get's request line does; else `line` is
-   * undefined and a key that is not plain ASCII is encoded by `#key`.
+   * undefined and a key that is not plain ASCII is encoded by `#key`, so its
+   * error names a bad one.
    */
   #keys(keys: string[]): { all: Uint8Array[]; line: Uint8Array | undefined } {
     for (const key of keys) {
@@ -1253,27 +1254,57 @@ export class Client implements AsyncDisposable {
     const text = keys.join(" ");
     const block = new Uint8Array(text.length);
     const { read, written } = encoder.encodeInto(text, block);
-    const ascii = read === text.length && written === text.length;
+    if (read !== text.length || written !== text.length) {
+      return { all: this.#eachKey(keys), line: undefined };
+    }
     const all: Uint8Array[] = new Array(keys.length);
     const max = Math.min(this.#maxKeyLength, 250);
-    let whole = ascii;
+    let whole = true;
     let at = 0;
     for (let k = 0; k < keys.length; k++) {
       const n = keys[k].length;
-      let plain = ascii && n > 0 && n <= max;
+      let plain = n > 0 && n <= max;
       for (let i = at; plain && i < at + n; i++) {
         if (block[i] <= 0x20 || block[i] >= 0x7f) plain = false;
       }
       if (plain) {
         all[k] = block.subarray(at, at + n);
       } else {
-        // Not plain ASCII: UTF-8, or a bad key that #key names in its error.
+        // A bad key: #key names it in its error.
         all[k] = this.#key(keys[k]);
         whole = false;
       }
       at += n + 1;
     }
     return { all, line: whole ? block : undefined };
+  }
+
+  /** As `#keys` for keys that are not all ASCII: the ASCII ones still share one block. */
+  #eachKey(keys: string[]): Uint8Array[] {
+    let total = 0;
+    for (const key of keys) total += key.length;
+    const block = new Uint8Array(total);
+    const all: Uint8Array[] = new Array(keys.length);
+    const max = Math.min(this.#maxKeyLength, 250);
+    let at = 0;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
+      const n = key.length;
+      let plain = n > 0 && n <= max;
+      for (let i = 0; plain && i < n; i++) {
+        const c = key.charCodeAt(i);
+        if (c <= 0x20 || c >= 0x7f) plain = false;
+        else block[at + i] = c;
+      }
+      if (plain) {
+        all[k] = block.subarray(at, at + n);
+        at += n;
+      } else {
+        // UTF-8, or a bad key that #key names in its error.
+        all[k] = this.#key(key);
+      }
+    }
+    return all;
   }
 
   #encode(value: unknown, minCompressLen?: number): { flags: number; data: Uint8Array } {
