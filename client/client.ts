@@ -290,6 +290,19 @@ function asciiBytes(text: string): Uint8Array | undefined {
   return bytes;
 }
 
+/** What a `getMulti` got so far: which requested places were answered. */
+interface Hits {
+  /** Whether the result was given every key up front, held by `MISSING`. */
+  prefilled: boolean;
+  /** How many places were answered. */
+  count: number;
+  /** 1 for each answered place, by index in the request; kept once prefilled. */
+  seen: Uint8Array | undefined;
+}
+
+/** Holds a key's place in a `getMulti` result until its value comes. */
+const MISSING: unknown = Symbol("missing");
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -1014,6 +1027,7 @@ export class Client implements AsyncDisposable {
     // object would make a new hidden class.
     const found: Record<string, T> = Object.create(null);
     let todo = all.map((_, i) => i);
+    const hits: Hits = { prefilled: false, count: 0, seen: undefined };
     for (let round = 0; todo.length > 0 && round <= this.#servers.length; round++) {
       // One clock reading for the round, not one per key.
       const now = performance.now();
@@ -1054,7 +1068,7 @@ export class Client implements AsyncDisposable {
                   exptime: 0,
                   badKey: false,
                 }),
-            this.#multiReader(group, all, names, found),
+            this.#multiReader(group, all, names, found, hits),
             options.signal,
           );
         } catch (error) {
@@ -1066,13 +1080,21 @@ export class Client implements AsyncDisposable {
         // Nothing else is in flight, so the round trip is idle time. V8 hashes
         // and internalizes a string on its first use as a property name, about
         // half a microsecond for a key new to the process: done now, while the
-        // servers answer, instead of as each hit arrives. The writes were
-        // queued as microtasks, so one turn lets them go out first.
+        // servers answer, instead of as each hit arrives. The result itself
+        // gets every key, each held by a marker until its hit replaces it: a
+        // hit then writes a slot that exists, where adding the key would grow
+        // the object's table as it fills; keys left marked are deleted at the
+        // end. The writes were queued as microtasks, so one turn lets them go
+        // out first.
         await undefined;
-        const named: Record<string, number> = Object.create(null);
-        for (let i = 0; i < names.length; i++) named[names[i]] = i;
+        for (let i = 0; i < names.length; i++) found[names[i]] = MISSING as T;
+        hits.prefilled = true;
+        hits.seen = new Uint8Array(names.length);
       }
       await replies;
+    }
+    if (hits.prefilled && hits.count < names.length) {
+      for (const name of names) if (found[name] === MISSING) delete found[name];
     }
     return found;
   }
@@ -1587,6 +1609,7 @@ export class Client implements AsyncDisposable {
     all: Uint8Array[],
     names: string[],
     found: Record<string, T>,
+    hits: Hits,
   ): ReplyReader<void> {
     const codec = this.#codec;
     let failure: unknown;
@@ -1610,6 +1633,11 @@ export class Client implements AsyncDisposable {
             const name = names[index];
             try {
               found[name] = codec.decode(frame.flags, frame.data, name) as T;
+              const seen = hits.seen;
+              if (seen !== undefined && seen[index] === 0) {
+                seen[index] = 1;
+                hits.count++;
+              }
             } catch (error) {
               failure ??= error;
             }

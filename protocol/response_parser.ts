@@ -259,7 +259,11 @@ export class ResponseParser {
     const end = newline - 1;
     const next = newline + 1;
     const first = buf[start];
-    if (first === 0x56 && startsWithWord(buf, start, end, "VALUE")) {
+    if (
+      first === 0x56 && buf[start + 1] === 0x41 && buf[start + 2] === 0x4c &&
+      buf[start + 3] === 0x55 && buf[start + 4] === 0x45 &&
+      (end - start === 5 || buf[start + 5] === SPACE)
+    ) {
       return this.#value(buf, start, end, next);
     }
     if (first === 0x56 && startsWithWord(buf, start, end, "VA")) {
@@ -314,23 +318,35 @@ export class ResponseParser {
   }
 
   #value(buf: Uint8Array, start: number, end: number, next: number): Response | undefined {
-    // VALUE <key> <flags> <bytes> [<cas>]
+    // VALUE <key> <flags> <bytes> [<cas>], read in one pass.
     const k = start + 6;
-    const keyEnd = indexOfSpace(buf, k, end);
-    const flagsEnd = indexOfSpace(buf, keyEnd + 1, end);
-    const bytesEnd = indexOfSpace(buf, flagsEnd + 1, end);
-    if (keyEnd === k || keyEnd >= end || flagsEnd >= end) {
+    let i = k;
+    while (i < end && buf[i] !== SPACE) i++;
+    const keyEnd = i;
+    let flags = 0;
+    let length = 0;
+    let digits = 0;
+    for (i++; i < end; i++, digits++) {
+      const d = buf[i] - 0x30;
+      if (d < 0 || d > 9) break;
+      flags = flags * 10 + d;
+    }
+    if (keyEnd === k || digits === 0 || digits > 10 || buf[i] !== SPACE || flags > 0xffff_ffff) {
       throw this.#error("bad VALUE line", start, end);
     }
-    const flags = parseDecimal(buf, keyEnd + 1, flagsEnd);
-    const length = parseDecimal(buf, flagsEnd + 1, bytesEnd);
+    digits = 0;
+    for (i++; i < end; i++, digits++) {
+      const d = buf[i] - 0x30;
+      if (d < 0 || d > 9) break;
+      length = length * 10 + d;
+    }
+    if (digits === 0 || digits > 15 || (i < end && buf[i] !== SPACE)) {
+      throw this.#error("bad VALUE line", start, end);
+    }
     let cas: bigint | undefined;
-    if (bytesEnd < end) {
-      cas = parseDecimalU64(buf, bytesEnd + 1, end);
+    if (i < end) {
+      cas = parseDecimalU64(buf, i + 1, end);
       if (cas === undefined) throw this.#error("bad cas in VALUE line", start, end);
-    }
-    if (flags < 0 || flags > 0xffff_ffff || length < 0) {
-      throw this.#error("bad VALUE line", start, end);
     }
     const data = this.#block(buf, start, next, length);
     if (data === undefined) return undefined;

@@ -483,6 +483,27 @@ Deno.test("Client getMulti takes hits out of request order, as a proxy may merge
   }
 });
 
+Deno.test("Client getMulti keeps the hits read before a reply breaks, and no other key", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serverLoop = (async () => {
+    for await (const conn of listener) {
+      const buf = new Uint8Array(1024);
+      await conn.read(buf);
+      await conn.write(encoder.encode("VALUE a 16 2\r\naa\r\nVALUE b 16 2\r\nb"));
+      conn.close();
+    }
+  })();
+  try {
+    await using client = clientFor([(listener.addr as Deno.NetAddr).port], { deadRetry: 0 });
+    const found = await client.getMulti(["a", "b", "c"]);
+    assert.deepEqual(found, { __proto__: null, a: "aa" });
+    assert.deepEqual(Object.keys(found), ["a"]);
+  } finally {
+    listener.close();
+    await serverLoop.catch(() => {});
+  }
+});
+
 Deno.test("Client refuses bad keys and oversized values before sending anything", async () => {
   await using silent = silentServer();
   await using client = clientFor([silent.port], { serverMaxValueLength: 100 });
