@@ -303,9 +303,10 @@ interface Hits {
 /** Holds a key's place in a `getMulti` result until its value comes. */
 const MISSING: unknown = Symbol("missing");
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** Whether `a` holds the bytes of buf[start, end). */
+function sameRange(a: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
+  if (a.length !== end - start) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== buf[start + i]) return false;
   return true;
 }
 
@@ -1615,33 +1616,42 @@ export class Client implements AsyncDisposable {
     let failure: unknown;
     let next = 0;
     let byWire: Map<string, number> | undefined;
+    // The hit whose key is buf[start, end): its place in the request, or -1.
+    const place = (buf: Uint8Array, start: number, end: number): number => {
+      let at = next;
+      while (at < group.length && !sameRange(all[group[at]], buf, start, end)) at++;
+      if (at < group.length) {
+        next = at + 1;
+        return group[at];
+      }
+      // Out of request order (a proxy may merge replies so): look the key up.
+      byWire ??= new Map(group.map((i) => [latin1(all[i]), i]));
+      return byWire.get(latin1(buf.subarray(start, end))) ?? -1;
+    };
+    const take = (index: number, flags: number, data: Uint8Array): void => {
+      const name = names[index];
+      try {
+        found[name] = codec.decode(flags, data, name) as T;
+      } catch (error) {
+        failure ??= error;
+        return;
+      }
+      const seen = hits.seen;
+      if (seen !== undefined && seen[index] === 0) {
+        seen[index] = 1;
+        hits.count++;
+      }
+    };
     return {
+      value(span) {
+        const buf = span.buffer;
+        const index = place(buf, span.keyStart, span.keyEnd);
+        if (index >= 0) take(index, span.flags, buf.subarray(span.dataStart, span.dataEnd));
+      },
       frame(frame) {
         if (frame.type === "value") {
-          let at = next;
-          while (at < group.length && !sameBytes(all[group[at]], frame.key)) at++;
-          let index: number | undefined;
-          if (at < group.length) {
-            index = group[at];
-            next = at + 1;
-          } else {
-            // Out of request order (a proxy may merge replies so): look the key up.
-            byWire ??= new Map(group.map((i) => [latin1(all[i]), i]));
-            index = byWire.get(latin1(frame.key));
-          }
-          if (index !== undefined) {
-            const name = names[index];
-            try {
-              found[name] = codec.decode(frame.flags, frame.data, name) as T;
-              const seen = hits.seen;
-              if (seen !== undefined && seen[index] === 0) {
-                seen[index] = 1;
-                hits.count++;
-              }
-            } catch (error) {
-              failure ??= error;
-            }
-          }
+          const index = place(frame.key, 0, frame.key.length);
+          if (index >= 0) take(index, frame.flags, frame.data);
           return undefined;
         }
         if (frame.type !== "end") unexpected(frame);

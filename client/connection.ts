@@ -15,7 +15,7 @@ import {
 } from "../protocol/errors.ts";
 import type { ByteSink } from "../protocol/write_buffer.ts";
 import { WriteBuffer } from "../protocol/write_buffer.ts";
-import { type Response, ResponseParser } from "../protocol/response_parser.ts";
+import { type Response, ResponseParser, ValueSpan } from "../protocol/response_parser.ts";
 
 /**
  * Reads the frames of one reply. Frames are views into the parser's buffer:
@@ -33,6 +33,14 @@ export interface ReplyReader<T> {
    *   sense, which closes the connection.
    */
   frame(frame: Response): { value: T } | { error: unknown } | undefined;
+  /**
+   * Takes a `VALUE` frame where it lies in the parser's buffer, without a
+   * frame object; a reader with this method gets every whole `VALUE` frame
+   * here instead of through `frame`. It throws as `frame` does.
+   *
+   * @param span Where the frame's key and value lie; valid during the call.
+   */
+  value?(span: ValueSpan): void;
 }
 
 /** Options of {@linkcode Connection}. */
@@ -135,6 +143,8 @@ export class Connection {
   #written: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   #pending: Pending[] = [];
   #head = 0;
+  /** Where the read loop's `VALUE` frames lie, one object reused for all. */
+  #span = new ValueSpan();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
@@ -375,9 +385,7 @@ export class Connection {
           return;
         }
         parser.commit(n);
-        for (let frame = parser.next(); frame !== undefined; frame = parser.next()) {
-          this.#dispatch(frame);
-        }
+        this.#drain(parser);
       }
     } catch (cause) {
       if (generation !== this.#generation) return;
@@ -388,6 +396,27 @@ export class Connection {
         ),
         true,
       );
+    }
+  }
+
+  /** Hands every whole frame buffered to the reader of its reply. */
+  #drain(parser: ResponseParser): void {
+    const span = this.#span;
+    for (;;) {
+      const entry = this.#pending[this.#head];
+      if (entry?.reader.value !== undefined && parser.nextValue(span)) {
+        try {
+          entry.reader.value(span);
+        } catch (e) {
+          // As in #dispatch: the stream is unknown now.
+          this.#settle(entry, { error: e });
+          throw e;
+        }
+        continue;
+      }
+      const frame = parser.next();
+      if (frame === undefined) return;
+      this.#dispatch(frame);
     }
   }
 

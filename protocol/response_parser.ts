@@ -127,6 +127,29 @@ export interface ResponseParserOptions {
   maxLineLength?: number;
 }
 
+/**
+ * Where the parts of one `VALUE` frame lie in a parser's buffer, as
+ * {@linkcode ResponseParser.nextValue} fills it in. One span is reused for
+ * frame after frame; its offsets are valid until the parser next reads,
+ * pushes or reserves.
+ */
+export class ValueSpan {
+  /** The parser's buffer, which holds the key and the value. */
+  buffer: Uint8Array = new Uint8Array(0);
+  /** Where the key starts in `buffer`. */
+  keyStart = 0;
+  /** Where the key ends in `buffer` (exclusive). */
+  keyEnd = 0;
+  /** The client flags. */
+  flags = 0;
+  /** The CAS unique, when the line has one (`gets`). */
+  cas: bigint | undefined = undefined;
+  /** Where the value starts in `buffer`. */
+  dataStart = 0;
+  /** Where the value ends in `buffer` (exclusive), before its CRLF. */
+  dataEnd = 0;
+}
+
 const SPACE = 0x20;
 const CR = 0x0d;
 const LF = 0x0a;
@@ -182,6 +205,7 @@ export class ResponseParser {
   #in = new ReadBuffer();
   #maxValueLength: number;
   #maxLineLength: number;
+  #span = new ValueSpan();
 
   /**
    * Creates a parser.
@@ -317,8 +341,61 @@ export class ResponseParser {
     }
   }
 
+  /**
+   * Reads the next frame when it is a whole `VALUE` frame, without making an
+   * object or a view for it: `span` is filled in with where its key and
+   * value lie, and the frame is consumed. A multi-get's hundred values then
+   * cost no frame each. Anything else, or a frame not yet all buffered, is
+   * left for {@linkcode ResponseParser.next}, which reads it or reports what
+   * is wrong with it.
+   *
+   * @param span Filled in when a frame is read.
+   * @returns Whether a `VALUE` frame was read into `span`.
+   * @throws {ProtocolError} For a `VALUE` line that is malformed, or a value over the limit.
+   */
+  nextValue(span: ValueSpan): boolean {
+    const input = this.#in;
+    const buf = input.buf;
+    const start = input.start;
+    if (
+      input.length < 8 || buf[start] !== 0x56 || buf[start + 1] !== 0x41 ||
+      buf[start + 2] !== 0x4c || buf[start + 3] !== 0x55 || buf[start + 4] !== 0x45 ||
+      buf[start + 5] !== SPACE
+    ) {
+      return false;
+    }
+    const newline = input.indexOfNewline(start);
+    if (newline < 0 || buf[newline - 1] !== CR || newline - start > this.#maxLineLength) {
+      return false;
+    }
+    this.#valueLine(buf, start, newline - 1, span);
+    const dataStart = newline + 1;
+    const dataEnd = this.#block(buf, start, dataStart, span.dataEnd);
+    if (dataEnd < 0) return false;
+    span.dataStart = dataStart;
+    span.dataEnd = dataEnd;
+    return true;
+  }
+
   #value(buf: Uint8Array, start: number, end: number, next: number): Response | undefined {
-    // VALUE <key> <flags> <bytes> [<cas>], read in one pass.
+    const span = this.#span;
+    this.#valueLine(buf, start, end, span);
+    const dataEnd = this.#block(buf, start, next, span.dataEnd);
+    if (dataEnd < 0) return undefined;
+    return {
+      type: "value",
+      key: buf.subarray(span.keyStart, span.keyEnd),
+      flags: span.flags,
+      cas: span.cas,
+      data: buf.subarray(next, dataEnd),
+    };
+  }
+
+  /**
+   * Reads the `VALUE <key> <flags> <bytes> [<cas>]` line in [start, end), in
+   * one pass, into `span`; its `dataEnd` holds the block's length.
+   */
+  #valueLine(buf: Uint8Array, start: number, end: number, span: ValueSpan): void {
     const k = start + 6;
     let i = k;
     while (i < end && buf[i] !== SPACE) i++;
@@ -348,9 +425,12 @@ export class ResponseParser {
       cas = parseDecimalU64(buf, i + 1, end);
       if (cas === undefined) throw this.#error("bad cas in VALUE line", start, end);
     }
-    const data = this.#block(buf, start, next, length);
-    if (data === undefined) return undefined;
-    return { type: "value", key: buf.subarray(k, keyEnd), flags, cas, data };
+    span.buffer = buf;
+    span.keyStart = k;
+    span.keyEnd = keyEnd;
+    span.flags = flags;
+    span.cas = cas;
+    span.dataEnd = length;
   }
 
   #meta(buf: Uint8Array, start: number, end: number, next: number): Response | undefined {
@@ -371,13 +451,16 @@ export class ResponseParser {
     const size = flags.shift();
     const length = size === undefined ? -1 : parseDecimal(size, 0, size.length);
     if (length < 0) throw this.#error("bad VA line", start, end);
-    const data = this.#block(buf, start, next, length);
-    if (data === undefined) return undefined;
-    return { type: "meta", code, flags, data };
+    const dataEnd = this.#block(buf, start, next, length);
+    if (dataEnd < 0) return undefined;
+    return { type: "meta", code, flags, data: buf.subarray(next, dataEnd) };
   }
 
-  /** The data block after a line; undefined until all of it is buffered, then consumes line and block. */
-  #block(buf: Uint8Array, start: number, next: number, length: number): Uint8Array | undefined {
+  /**
+   * Where the data block after a line ends; -1 until all of it is buffered
+   * (room for it is reserved then). Consumes line and block once whole.
+   */
+  #block(buf: Uint8Array, start: number, next: number, length: number): number {
     if (length > this.#maxValueLength) {
       throw new ProtocolError(
         `Cannot parse reply: value of ${length} bytes exceeds the limit of ${this.#maxValueLength}`,
@@ -387,13 +470,13 @@ export class ResponseParser {
     const dataEnd = next + length;
     if (input.end < dataEnd + 2) {
       input.reserve(dataEnd + 2 - input.end);
-      return undefined;
+      return -1;
     }
     if (buf[dataEnd] !== CR || buf[dataEnd + 1] !== LF) {
       throw this.#error("data block does not end in CRLF", start, next - 2);
     }
     input.skip(dataEnd + 2 - start);
-    return buf.subarray(next, dataEnd);
+    return dataEnd;
   }
 
   #error(what: string, start: number, end: number): ProtocolError {

@@ -1,20 +1,51 @@
 import assert from "node:assert/strict";
-import { bytes, drain, feedings } from "../tests/_feed.ts";
+import { bytes, drain, feedings, snapshot } from "../tests/_feed.ts";
 import { ProtocolError } from "./errors.ts";
-import { ResponseParser, type ResponseParserOptions } from "./response_parser.ts";
+import { ResponseParser, type ResponseParserOptions, ValueSpan } from "./response_parser.ts";
 
+/** As `drain`, but each VALUE frame is read by `nextValue`, the rest by `next`. */
+function drainSpans(parser: ResponseParser, chunks: Uint8Array[]): unknown[] {
+  const frames: unknown[] = [];
+  const span = new ValueSpan();
+  for (const chunk of chunks) {
+    parser.push(chunk);
+    for (;;) {
+      if (parser.nextValue(span)) {
+        const buf = span.buffer;
+        frames.push(snapshot({
+          type: "value",
+          key: buf.subarray(span.keyStart, span.keyEnd),
+          flags: span.flags,
+          cas: span.cas,
+          data: buf.subarray(span.dataStart, span.dataEnd),
+        }));
+        continue;
+      }
+      const frame = parser.next();
+      if (frame === undefined) break;
+      frames.push(snapshot(frame));
+    }
+  }
+  return frames;
+}
+
+/** Both ways of reading, `next` alone and `nextValue` first, give `expected`. */
 function expectFrames(input: string, expected: unknown[], options?: ResponseParserOptions): void {
   for (const [how, chunks] of feedings(bytes(input))) {
-    const parser = new ResponseParser(options);
-    assert.deepEqual(drain(parser, chunks), expected, `fed ${how}`);
-    assert.equal(parser.buffered, 0, `fed ${how}: bytes left over`);
+    for (const read of [drain, drainSpans]) {
+      const parser = new ResponseParser(options);
+      assert.deepEqual(read(parser, chunks), expected, `fed ${how}, read by ${read.name}`);
+      assert.equal(parser.buffered, 0, `fed ${how}, read by ${read.name}: bytes left over`);
+    }
   }
 }
 
 function expectThrows(input: string, options?: ResponseParserOptions): void {
   for (const [how, chunks] of feedings(bytes(input))) {
-    const parser = new ResponseParser(options);
-    assert.throws(() => drain(parser, chunks), ProtocolError, `fed ${how}`);
+    for (const read of [drain, drainSpans]) {
+      const parser = new ResponseParser(options);
+      assert.throws(() => read(parser, chunks), ProtocolError, `fed ${how}, read by ${read.name}`);
+    }
   }
 }
 
@@ -113,6 +144,12 @@ Deno.test("ResponseParser refuses what no memcached sends", () => {
       "VALUE k x 5\r\nhello\r\n",
       "VALUE k 0\r\n",
       "VALUE k 0 1 x\r\nh\r\n",
+      "VALUE\r\n",
+      "VALUE  k 0 1\r\nh\r\n",
+      "VALUE k 0 1x\r\nh\r\n",
+      "VALUE k 4294967296 1\r\nh\r\n",
+      "VALUE k 0 1 \r\nh\r\n",
+      "VALUE k 0 1\nh\r\n",
       "12a\r\n",
       "18446744073709551616\r\n",
       "STAT pid\r\n",
@@ -133,6 +170,11 @@ Deno.test("ResponseParser enforces its line and value limits", () => {
   const values = new ResponseParser({ maxValueLength: 4 });
   values.push(bytes("VALUE k 0 5\r\n"));
   assert.throws(() => values.next(), ProtocolError);
+  assert.throws(() => values.nextValue(new ValueSpan()), ProtocolError);
+  const long = new ResponseParser({ maxLineLength: 16 });
+  long.push(bytes("VALUE kkkkkkkkkkkkkkkk 0 1\r\nh\r\n"));
+  assert.equal(long.nextValue(new ValueSpan()), false);
+  assert.throws(() => long.next(), ProtocolError);
   expectFrames("VALUE k 0 4\r\nabcd\r\n", [
     { type: "value", key: "k", flags: 0, cas: undefined, data: "abcd" },
   ], { maxValueLength: 4 });
