@@ -35,8 +35,9 @@ export interface ReplyReader<T> {
   frame(frame: Response): { value: T } | { error: unknown } | undefined;
   /**
    * Takes a `VALUE` frame where it lies in the parser's buffer, without a
-   * frame object; a reader with this method gets every whole `VALUE` frame
-   * here instead of through `frame`. It throws as `frame` does.
+   * frame object: a reader with this method gets each `VALUE` frame in the
+   * form memcached writes here, and any other through `frame`. It throws as
+   * `frame` does.
    *
    * @param span Where the frame's key and value lie; valid during the call.
    */

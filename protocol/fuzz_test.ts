@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { bytes } from "../tests/_feed.ts";
+import { bytes, snapshot } from "../tests/_feed.ts";
 import { seededRandom as random } from "../tests/_keys.ts";
 import { ProtocolError } from "./errors.ts";
 import { RequestParser } from "./request_parser.ts";
-import { ResponseParser } from "./response_parser.ts";
+import { ResponseParser, ValueSpan } from "./response_parser.ts";
 
 // deno-fmt-ignore
 const REQUEST_WORDS = [
@@ -107,5 +107,87 @@ Deno.test("ResponseParser on seeded random bytes throws only ProtocolError and s
       next,
       maxLineLength + maxValueLength + 512 + 2,
     );
+  }
+});
+
+/** VALUE frames as memcached writes them, then END, with a few bytes changed at random. */
+function valueReplies(next: () => number): Uint8Array {
+  const out: number[] = [];
+  for (let frames = Math.floor(next() * 40); frames > 0; frames--) {
+    // Some keys make the line longer than the 64-byte limit the test sets.
+    const keyLength = next() < 0.2 ? 40 + Math.floor(next() * 30) : 1 + Math.floor(next() * 12);
+    const key = Array.from({ length: keyLength }, () => 0x61 + Math.floor(next() * 26));
+    const size = Math.floor(next() * 300);
+    // A size of 15 or more digits, now and then: over the limit, or no number at all.
+    const sizeText = next() < 0.03 ? "9".repeat(14 + Math.floor(next() * 4)) : String(size);
+    const cas = next() < 0.3 ? ` ${Math.floor(next() * 1e9)}` : "";
+    out.push(
+      ...bytes("VALUE "),
+      ...key,
+      ...bytes(` ${Math.floor(next() * 70000)} ${sizeText}${cas}\r\n`),
+    );
+    for (let i = 0; i < size; i++) out.push(next() < 0.05 ? 0x0d : 0x61 + Math.floor(next() * 26));
+    out.push(0x0d, 0x0a);
+  }
+  out.push(...bytes("END\r\n"));
+  for (let changes = Math.floor(next() * 4); changes > 0; changes--) {
+    const at = Math.floor(next() * out.length);
+    const r = next();
+    if (r < 0.4) out[at] = Math.floor(next() * 256);
+    else if (r < 0.7) out.splice(at, 0, [0x20, 0x0d, 0x0a, 0x30][Math.floor(next() * 4)]);
+    else out.splice(at, 1);
+  }
+  return Uint8Array.from(out);
+}
+
+/** Every frame `read` gives for `data` fed in the chunks `sizes` cuts, then the error, if any. */
+function readAll(
+  data: Uint8Array,
+  sizes: number[],
+  read: (parser: ResponseParser, span: ValueSpan) => unknown,
+): unknown[] {
+  const parser = new ResponseParser({ maxValueLength: 200, maxLineLength: 64 });
+  const span = new ValueSpan();
+  const frames: unknown[] = [];
+  let at = 0;
+  for (const size of sizes) {
+    parser.push(data.subarray(at, at + size));
+    at += size;
+    try {
+      for (let frame = read(parser, span); frame !== undefined; frame = read(parser, span)) {
+        frames.push(snapshot(frame));
+      }
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      frames.push("ProtocolError");
+      return frames;
+    }
+  }
+  return frames;
+}
+
+Deno.test("ResponseParser.nextValue reads what next reads, frame for frame and error for error", () => {
+  const byNext = (parser: ResponseParser) => parser.next();
+  const byValue = (parser: ResponseParser, span: ValueSpan) => {
+    if (!parser.nextValue(span)) return parser.next();
+    const buf = span.buffer;
+    return {
+      type: "value",
+      key: buf.subarray(span.keyStart, span.keyEnd),
+      flags: span.flags,
+      cas: span.cas,
+      data: buf.subarray(span.dataStart, span.dataEnd),
+    };
+  };
+  for (let seed = 1; seed <= 500; seed++) {
+    const next = random(seed);
+    const data = valueReplies(next);
+    const sizes: number[] = [];
+    for (let left = data.length; left > 0;) {
+      const size = Math.min(left, 1 + Math.floor(next() * 400));
+      sizes.push(size);
+      left -= size;
+    }
+    assert.deepEqual(readAll(data, sizes, byValue), readAll(data, sizes, byNext), `seed ${seed}`);
   }
 });

@@ -342,36 +342,70 @@ export class ResponseParser {
   }
 
   /**
-   * Reads the next frame when it is a whole `VALUE` frame, without making an
-   * object or a view for it: `span` is filled in with where its key and
-   * value lie, and the frame is consumed. A multi-get's hundred values then
-   * cost no frame each. Anything else, or a frame not yet all buffered, is
-   * left for {@linkcode ResponseParser.next}, which reads it or reports what
-   * is wrong with it.
+   * Reads the next frame when it is a whole `VALUE` frame in the form
+   * memcached writes, without making an object or a view for it: `span` is
+   * filled in with where its key and value lie, and the frame is consumed.
+   * A multi-get's hundred values then cost no frame each. Anything else (a
+   * frame not yet all buffered, another reply, a line that breaks a rule or
+   * a limit) is left as it was, for {@linkcode ResponseParser.next} to read
+   * or to report.
    *
    * @param span Filled in when a frame is read.
    * @returns Whether a `VALUE` frame was read into `span`.
-   * @throws {ProtocolError} For a `VALUE` line that is malformed, or a value over the limit.
    */
   nextValue(span: ValueSpan): boolean {
     const input = this.#in;
     const buf = input.buf;
     const start = input.start;
+    const end = input.end;
     if (
-      input.length < 8 || buf[start] !== 0x56 || buf[start + 1] !== 0x41 ||
+      end - start < 12 || buf[start] !== 0x56 || buf[start + 1] !== 0x41 ||
       buf[start + 2] !== 0x4c || buf[start + 3] !== 0x55 || buf[start + 4] !== 0x45 ||
       buf[start + 5] !== SPACE
     ) {
       return false;
     }
-    const newline = input.indexOfNewline(start);
-    if (newline < 0 || buf[newline - 1] !== CR || newline - start > this.#maxLineLength) {
+    // One pass over "<key> <flags> <bytes>[ <cas>]\r\n", bounded by the
+    // line limit and by the bytes buffered.
+    const limit = Math.min(end, start + this.#maxLineLength);
+    const keyStart = start + 6;
+    let i = keyStart;
+    while (i < limit && buf[i] > SPACE && buf[i] !== 0x7f) i++;
+    const keyEnd = i;
+    if (keyEnd === keyStart || buf[i] !== SPACE) return false;
+    let flags = 0;
+    let from = ++i;
+    for (let d = buf[i] - 0x30; i < limit && d >= 0 && d <= 9; d = buf[++i] - 0x30) {
+      flags = flags * 10 + d;
+    }
+    if (i === from || i - from > 10 || flags > 0xffff_ffff || buf[i] !== SPACE) return false;
+    let length = 0;
+    from = ++i;
+    for (let d = buf[i] - 0x30; i < limit && d >= 0 && d <= 9; d = buf[++i] - 0x30) {
+      length = length * 10 + d;
+    }
+    if (i === from || i - from > 15) return false;
+    let cas: bigint | undefined;
+    if (buf[i] === SPACE) {
+      from = ++i;
+      while (i < limit && buf[i] >= 0x30 && buf[i] <= 0x39) i++;
+      cas = i < limit ? parseDecimalU64(buf, from, i) : undefined;
+      if (cas === undefined) return false;
+    }
+    const dataStart = i + 2;
+    const dataEnd = dataStart + length;
+    if (
+      i + 1 >= limit || buf[i] !== CR || buf[i + 1] !== LF || length > this.#maxValueLength ||
+      dataEnd + 2 > end || buf[dataEnd] !== CR || buf[dataEnd + 1] !== LF
+    ) {
       return false;
     }
-    this.#valueLine(buf, start, newline - 1, span);
-    const dataStart = newline + 1;
-    const dataEnd = this.#block(buf, start, dataStart, span.dataEnd);
-    if (dataEnd < 0) return false;
+    input.skip(dataEnd + 2 - start);
+    span.buffer = buf;
+    span.keyStart = keyStart;
+    span.keyEnd = keyEnd;
+    span.flags = flags;
+    span.cas = cas;
     span.dataStart = dataStart;
     span.dataEnd = dataEnd;
     return true;

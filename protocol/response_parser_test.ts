@@ -57,6 +57,34 @@ Deno.test("ResponseParser reads VALUE blocks with and without cas, then END", ()
   ]);
 });
 
+Deno.test("ResponseParser.nextValue reads whole VALUE frames into a span and leaves the rest", () => {
+  const parser = new ResponseParser();
+  const span = new ValueSpan();
+  const text = (from: number, to: number) => String.fromCharCode(...span.buffer.subarray(from, to));
+  parser.push(
+    bytes("VALUE a 7 5\r\nhello\r\nVALUE b\xc3\xa9 0 2 42\r\nhi\r\nEND\r\nVALUE c 0 3\r\nab"),
+  );
+  assert.equal(parser.nextValue(span), true);
+  assert.deepEqual(
+    [text(span.keyStart, span.keyEnd), span.flags, span.cas, text(span.dataStart, span.dataEnd)],
+    ["a", 7, undefined, "hello"],
+  );
+  assert.equal(parser.nextValue(span), true);
+  assert.deepEqual(
+    [text(span.keyStart, span.keyEnd), span.flags, span.cas, text(span.dataStart, span.dataEnd)],
+    ["b\xc3\xa9", 0, 42n, "hi"],
+  );
+  assert.equal(parser.nextValue(span), false);
+  assert.deepEqual(parser.next(), { type: "end" });
+  // Not all buffered: nothing is consumed until the rest comes.
+  assert.equal(parser.nextValue(span), false);
+  assert.equal(parser.next(), undefined);
+  parser.push(bytes("c\r\n"));
+  assert.equal(parser.nextValue(span), true);
+  assert.equal(text(span.dataStart, span.dataEnd), "abc");
+  assert.equal(parser.buffered, 0);
+});
+
 Deno.test("ResponseParser keeps value bytes exact, CRLF inside included", () => {
   expectFrames("VALUE k 2 4\r\n\r\n\r\n\r\nEND\r\n", [
     { type: "value", key: "k", flags: 2, cas: undefined, data: "\r\n\r\n" },
@@ -170,7 +198,7 @@ Deno.test("ResponseParser enforces its line and value limits", () => {
   const values = new ResponseParser({ maxValueLength: 4 });
   values.push(bytes("VALUE k 0 5\r\n"));
   assert.throws(() => values.next(), ProtocolError);
-  assert.throws(() => values.nextValue(new ValueSpan()), ProtocolError);
+  assert.equal(values.nextValue(new ValueSpan()), false);
   const long = new ResponseParser({ maxLineLength: 16 });
   long.push(bytes("VALUE kkkkkkkkkkkkkkkk 0 1\r\nh\r\n"));
   assert.equal(long.nextValue(new ValueSpan()), false);
