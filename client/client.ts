@@ -290,6 +290,21 @@ function asciiBytes(text: string): Uint8Array | undefined {
   return bytes;
 }
 
+/**
+ * A multi-get's keys as bytes: `line` holds them with a space between each,
+ * as a `get` line carries them, and key i is line[starts[i], starts[i + 1] - 1).
+ * The last entry of `starts` is one past the line's end.
+ */
+interface KeyBlock {
+  line: Uint8Array;
+  starts: number[];
+}
+
+/** Key `i` of `keys`, as a view into its line. */
+function keyAt(keys: KeyBlock, i: number): Uint8Array {
+  return keys.line.subarray(keys.starts[i], keys.starts[i + 1] - 1);
+}
+
 /** What a `getMulti` got so far: which requested places were answered. */
 interface Hits {
   /** Whether the result was given every key up front, held by `MISSING`. */
@@ -302,13 +317,6 @@ interface Hits {
 
 /** Holds a key's place in a `getMulti` result until its value comes. */
 const MISSING: unknown = Symbol("missing");
-
-/** Whether `a` holds the bytes of buf[start, end). */
-function sameRange(a: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
-  if (a.length !== end - start) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== buf[start + i]) return false;
-  return true;
-}
 
 function latin1(bytes: Uint8Array): string {
   return String.fromCharCode.apply(null, bytes as unknown as number[]);
@@ -1020,14 +1028,14 @@ export class Client implements AsyncDisposable {
     // A repeated key is asked for again, as python-memcached does: each reply
     // line then answers its own place in the request.
     const names = [...keys];
-    const { all, line } = this.#keys(prefix === "" ? names : names.map((key) => prefix + key));
+    const keyBlock = this.#keys(prefix === "" ? names : names.map((key) => prefix + key));
     // Keys are the caller's data, not property names: on a plain object a
     // "__proto__" hit would set the prototype instead, and a missed
     // "toString" would read as found. Without a prototype V8 also keeps the
     // object a hash table from the start, where each new key of a plain
     // object would make a new hidden class.
     const found: Record<string, T> = Object.create(null);
-    let todo = all.map((_, i) => i);
+    let todo = names.map((_, i) => i);
     const hits: Hits = { prefilled: false, count: 0, seen: undefined };
     for (let round = 0; todo.length > 0 && round <= this.#servers.length; round++) {
       // One clock reading for the round, not one per key.
@@ -1040,7 +1048,7 @@ export class Client implements AsyncDisposable {
       } else {
         const byServer = new Map<number, number[]>();
         for (const i of todo) {
-          const index = this.#router.pick(all[i], alive);
+          const index = this.#router.pick(keyAt(keyBlock, i), alive);
           if (index < 0) continue;
           let group = byServer.get(index);
           if (group === undefined) byServer.set(index, group = []);
@@ -1055,21 +1063,21 @@ export class Client implements AsyncDisposable {
         try {
           await server.connection.send(
             // The first round's group of every key is every key in order: the line as #keys wrote it.
-            first && group.length === all.length && line !== undefined
+            first && group.length === names.length
               ? (sink) => {
                 sink.bytes(GET_);
-                sink.bytes(line);
+                sink.bytes(keyBlock.line);
                 sink.bytes(CRLF);
               }
               : (sink) =>
                 writeRequest(sink, {
                   type: "retrieval",
                   command: "get",
-                  keys: group.map((i) => all[i]),
+                  keys: group.map((i) => keyAt(keyBlock, i)),
                   exptime: 0,
                   badKey: false,
                 }),
-            this.#multiReader(group, all, names, found, hits),
+            this.#multiReader(group, keyBlock, names, found, hits),
             options.signal,
           );
         } catch (error) {
@@ -1262,72 +1270,51 @@ export class Client implements AsyncDisposable {
   }
 
   /**
-   * The bytes of many keys, checked as `#key` checks them. When every key is
-   * plain ASCII they are views into `line`, which holds them all with a
-   * space between each, as a multi-get's request line does; else `line` is
-   * undefined and a key that is not plain ASCII is encoded by `#key`, so its
-   * error names a bad one.
+   * The bytes of many keys, checked as `#key` checks them, in one block with
+   * a space between each, as a multi-get's request line carries them.
    */
-  #keys(keys: string[]): { all: Uint8Array[]; line: Uint8Array | undefined } {
-    for (const key of keys) {
-      if (typeof key !== "string") return { all: keys.map((k) => this.#key(k)), line: undefined };
-    }
+  #keys(keys: string[]): KeyBlock {
+    for (const key of keys) if (typeof key !== "string") return this.#eachKey(keys);
     // One join copies the keys' characters without making V8 flatten each key
     // string first, as reading it by charCodeAt would, and one call encodes them.
     const text = keys.join(" ");
-    const block = new Uint8Array(text.length);
-    const { read, written } = encoder.encodeInto(text, block);
-    if (read !== text.length || written !== text.length) {
-      return { all: this.#eachKey(keys), line: undefined };
-    }
-    const all: Uint8Array[] = new Array(keys.length);
+    const line = new Uint8Array(text.length);
+    const { read, written } = encoder.encodeInto(text, line);
+    if (read !== text.length || written !== text.length) return this.#eachKey(keys);
+    const starts: number[] = new Array(keys.length + 1);
     const max = Math.min(this.#maxKeyLength, 250);
-    let whole = true;
     let at = 0;
     for (let k = 0; k < keys.length; k++) {
       const n = keys[k].length;
       let plain = n > 0 && n <= max;
       for (let i = at; plain && i < at + n; i++) {
-        if (block[i] <= 0x20 || block[i] >= 0x7f) plain = false;
+        if (line[i] <= 0x20 || line[i] >= 0x7f) plain = false;
       }
-      if (plain) {
-        all[k] = block.subarray(at, at + n);
-      } else {
-        // A bad key: #key names it in its error.
-        all[k] = this.#key(keys[k]);
-        whole = false;
-      }
+      // A bad key: #key names it in its error.
+      if (!plain) return this.#eachKey(keys);
+      starts[k] = at;
       at += n + 1;
     }
-    return { all, line: whole ? block : undefined };
+    starts[keys.length] = at;
+    return { line, starts };
   }
 
-  /** As `#keys` for keys that are not all ASCII: the ASCII ones still share one block. */
-  #eachKey(keys: string[]): Uint8Array[] {
-    let total = 0;
-    for (const key of keys) total += key.length;
-    const block = new Uint8Array(total);
-    const all: Uint8Array[] = new Array(keys.length);
-    const max = Math.min(this.#maxKeyLength, 250);
+  /** As `#keys`, one key at a time: for UTF-8 keys, and for bad keys, which `#key` names. */
+  #eachKey(keys: string[]): KeyBlock {
+    const each = keys.map((key) => this.#key(key));
+    let total = each.length;
+    for (const bytes of each) total += bytes.length;
+    const line = new Uint8Array(Math.max(total - 1, 0));
+    const starts: number[] = new Array(each.length + 1);
     let at = 0;
-    for (let k = 0; k < keys.length; k++) {
-      const key = keys[k];
-      const n = key.length;
-      let plain = n > 0 && n <= max;
-      for (let i = 0; plain && i < n; i++) {
-        const c = key.charCodeAt(i);
-        if (c <= 0x20 || c >= 0x7f) plain = false;
-        else block[at + i] = c;
-      }
-      if (plain) {
-        all[k] = block.subarray(at, at + n);
-        at += n;
-      } else {
-        // UTF-8, or a bad key that #key names in its error.
-        all[k] = this.#key(key);
-      }
+    for (let k = 0; k < each.length; k++) {
+      if (k > 0) line[at - 1] = 0x20;
+      line.set(each[k], at);
+      starts[k] = at;
+      at += each[k].length + 1;
     }
-    return all;
+    starts[each.length] = at;
+    return { line, starts };
   }
 
   #encode(value: unknown, minCompressLen?: number): { flags: number; data: Uint8Array } {
@@ -1607,25 +1594,32 @@ export class Client implements AsyncDisposable {
    */
   #multiReader<T>(
     group: number[],
-    all: Uint8Array[],
+    keys: KeyBlock,
     names: string[],
     found: Record<string, T>,
     hits: Hits,
   ): ReplyReader<void> {
+    const { line, starts } = keys;
     const codec = this.#codec;
     let failure: unknown;
     let next = 0;
     let byWire: Map<string, number> | undefined;
     // The hit whose key is buf[start, end): its place in the request, or -1.
     const place = (buf: Uint8Array, start: number, end: number): number => {
-      let at = next;
-      while (at < group.length && !sameRange(all[group[at]], buf, start, end)) at++;
-      if (at < group.length) {
-        next = at + 1;
-        return group[at];
+      const n = end - start;
+      for (let at = next; at < group.length; at++) {
+        const k = group[at];
+        const from = starts[k];
+        if (starts[k + 1] - 1 - from !== n) continue;
+        let i = 0;
+        while (i < n && line[from + i] === buf[start + i]) i++;
+        if (i === n) {
+          next = at + 1;
+          return k;
+        }
       }
       // Out of request order (a proxy may merge replies so): look the key up.
-      byWire ??= new Map(group.map((i) => [latin1(all[i]), i]));
+      byWire ??= new Map(group.map((i) => [latin1(keyAt(keys, i)), i]));
       return byWire.get(latin1(buf.subarray(start, end))) ?? -1;
     };
     const take = (index: number, flags: number, data: Uint8Array): void => {
