@@ -4,6 +4,7 @@ import {
   encodeResponse,
   RequestParser,
   ResponseParser,
+  ValueSpan,
   WriteBuffer,
   writeResponse,
 } from "../protocol/mod.ts";
@@ -54,9 +55,15 @@ Deno.bench("parse a 100-byte set", { group: "request" }, () => {
   requests.next();
 });
 
-Deno.bench("parse a 100-value VALUE reply", { group: "response" }, () => {
+Deno.bench("parse a 100-value VALUE reply", { group: "response", baseline: true }, () => {
   responses.push(valueReply);
   while (responses.next() !== undefined);
+});
+
+const span = new ValueSpan();
+Deno.bench("parse a 100-value VALUE reply, values by nextValue", { group: "response" }, () => {
+  responses.push(valueReply);
+  for (;;) if (!responses.nextValue(span) && responses.next() === undefined) break;
 });
 
 Deno.bench("encode a 100-byte set", { group: "encode" }, () => {
