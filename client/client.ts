@@ -305,13 +305,14 @@ function keyAt(keys: KeyBlock, i: number): Uint8Array {
   return keys.line.subarray(keys.starts[i], keys.starts[i + 1] - 1);
 }
 
-/** What a `getMulti` got so far: which requested places were answered. */
+/**
+ * Which requested places a `getMulti` got answers for, kept once the result
+ * was given every key up front, each held by `MISSING`.
+ */
 interface Hits {
-  /** Whether the result was given every key up front, held by `MISSING`. */
-  prefilled: boolean;
   /** How many places were answered. */
   count: number;
-  /** 1 for each answered place, by index in the request; kept once prefilled. */
+  /** 1 for each answered place, by index in the request; undefined until the result is prefilled. */
   seen: Uint8Array | undefined;
 }
 
@@ -1036,7 +1037,7 @@ export class Client implements AsyncDisposable {
     // object would make a new hidden class.
     const found: Record<string, T> = Object.create(null);
     let todo = names.map((_, i) => i);
-    const hits: Hits = { prefilled: false, count: 0, seen: undefined };
+    const hits: Hits = { count: 0, seen: undefined };
     for (let round = 0; todo.length > 0 && round <= this.#servers.length; round++) {
       // One clock reading for the round, not one per key.
       const now = performance.now();
@@ -1097,12 +1098,11 @@ export class Client implements AsyncDisposable {
         // out first.
         await undefined;
         for (let i = 0; i < names.length; i++) found[names[i]] = MISSING as T;
-        hits.prefilled = true;
         hits.seen = new Uint8Array(names.length);
       }
       await replies;
     }
-    if (hits.prefilled && hits.count < names.length) {
+    if (hits.seen !== undefined && hits.count < names.length) {
       for (const name of names) if (found[name] === MISSING) delete found[name];
     }
     return found;
@@ -1290,7 +1290,7 @@ export class Client implements AsyncDisposable {
       for (let i = at; plain && i < at + n; i++) {
         if (line[i] <= 0x20 || line[i] >= 0x7f) plain = false;
       }
-      // A bad key: #key names it in its error.
+      // A bad key, which #key names in its error, or one over 250 bytes.
       if (!plain) return this.#eachKey(keys);
       starts[k] = at;
       at += n + 1;
