@@ -85,6 +85,22 @@ Deno.test("ResponseParser.nextValue reads whole VALUE frames into a span and lea
   assert.equal(parser.buffered, 0);
 });
 
+Deno.test("ResponseParser reads a VALUE line at the line limit the same by next and nextValue", () => {
+  // maxLineLength counts the line with its CRLF: 16 here. Keys put the CR at 12 to 17.
+  for (let keyLength = 1; keyLength <= 6; keyLength++) {
+    const input = `VALUE ${"k".repeat(keyLength)} 0 1\r\nv\r\n`;
+    const outcome = (read: (parser: ResponseParser, chunks: Uint8Array[]) => unknown[]) => {
+      try {
+        return read(new ResponseParser({ maxLineLength: 16 }), [bytes(input)]);
+      } catch (error) {
+        if (!(error instanceof ProtocolError)) throw error;
+        return "ProtocolError";
+      }
+    };
+    assert.deepEqual(outcome(drainSpans), outcome(drain), `a key of ${keyLength}`);
+  }
+});
+
 Deno.test("ResponseParser keeps value bytes exact, CRLF inside included", () => {
   expectFrames("VALUE k 2 4\r\n\r\n\r\n\r\nEND\r\n", [
     { type: "value", key: "k", flags: 2, cas: undefined, data: "\r\n\r\n" },
