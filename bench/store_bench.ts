@@ -19,7 +19,7 @@
  * @module
  */
 
-import { LruStore } from "../server/lru_store.ts";
+import { Store } from "../server/_store.ts";
 import { ManualClock } from "../server/clock.ts";
 
 const COUNT = 1_000_000;
@@ -55,8 +55,8 @@ function makeValue(): Uint8Array {
 }
 
 /** A store big enough that nothing is evicted. */
-function newStore(): LruStore {
-  return new LruStore({ maxBytes: 1024 * 1024 * 1024, clock: new ManualClock() });
+function newStore(): Store {
+  return new Store({ maxBytes: 1024 * 1024 * 1024, clock: new ManualClock() });
 }
 
 function rssBytes(): number {
@@ -89,7 +89,7 @@ async function measureMemory(): Promise<void> {
     console.log("(without --v8-flags=--expose-gc, garbage from growing arrays is counted)");
   }
   console.log(
-    `LruStore: ${COUNT} items (${KEY_LENGTH} B keys, ${VALUE_LENGTH} B values): ` +
+    `Store: ${COUNT} items (${KEY_LENGTH} B keys, ${VALUE_LENGTH} B values): ` +
       `RSS +${((after - before) / 2 ** 20).toFixed(1)} MiB = ` +
       `${((after - before) / COUNT).toFixed(1)} B/item ` +
       `(pages ${(s.totalMalloced / 2 ** 20).toFixed(0)} MiB, ` +
@@ -176,7 +176,7 @@ if (import.meta.main && Deno.args.includes("--memory")) {
   for (const key of keys) filled.set(key, 0, 0, value);
 
   Deno.bench({
-    name: "LruStore: 1,000,000 sets of new keys",
+    name: "Store: 1,000,000 sets of new keys",
     group: "set",
     baseline: true,
     n: 5,
@@ -187,7 +187,7 @@ if (import.meta.main && Deno.args.includes("--memory")) {
   });
 
   let flip = false;
-  Deno.bench({ name: "LruStore: 1,000,000 sets of existing keys", group: "set", n: 5 }, () => {
+  Deno.bench({ name: "Store: 1,000,000 sets of existing keys", group: "set", n: 5 }, () => {
     // Alternate two values of the same size: every set rewrites its chunk in place.
     flip = !flip;
     const v = flip ? other : value;
@@ -195,7 +195,7 @@ if (import.meta.main && Deno.args.includes("--memory")) {
   });
 
   Deno.bench({
-    name: "LruStore: 1,000,000 gets (hits, LRU bump)",
+    name: "Store: 1,000,000 gets (hits, LRU bump)",
     group: "get",
     baseline: true,
     n: 10,
@@ -214,17 +214,17 @@ if (import.meta.main && Deno.args.includes("--memory")) {
     const j = seed % (i + 1);
     [order[i], order[j]] = [order[j], order[i]];
   }
-  Deno.bench({ name: "LruStore: 1,000,000 gets in random order", group: "get", n: 10 }, () => {
+  Deno.bench({ name: "Store: 1,000,000 gets in random order", group: "get", n: 10 }, () => {
     for (let i = 0; i < COUNT; i++) {
       if (filled.get(keys[order[i]]) < 0) throw new Error("Cannot find a key");
     }
   });
 
   Deno.bench(
-    { name: "LruStore: 1,000,000 gets and copies of the value", group: "get", n: 10 },
+    { name: "Store: 1,000,000 gets and copies of the value", group: "get", n: 10 },
     () => {
-      const out = new Uint8Array(VALUE_LENGTH + 2);
-      for (let i = 0; i < COUNT; i++) filled.copyData(filled.get(keys[i]), out, 0);
+      const out = new Uint8Array(VALUE_LENGTH);
+      for (let i = 0; i < COUNT; i++) out.set(filled.items.value(filled.get(keys[i])));
     },
   );
 

@@ -10,7 +10,7 @@ import { REPLY, type ReplyName } from "../protocol/replies.ts";
 import type { Request, RetrievalRequest, StorageRequest } from "../protocol/request_parser.ts";
 import { writeValueHeader } from "../protocol/response_encoder.ts";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
-import type { LruStore } from "./lru_store.ts";
+import type { Store } from "./_store.ts";
 import { MetaHandler } from "./meta.ts";
 import { PrefixStats } from "./prefix_stats.ts";
 import type { ServerStats, Settings } from "./stats.ts";
@@ -61,14 +61,14 @@ const CRLF = REPLY.END.subarray(3);
 
 /** Runs requests against the store and writes memcached's replies. */
 export class CommandHandler {
-  #store: LruStore;
+  #store: Store;
   #stats: ServerStats;
   #settings: Settings;
   #control: ServerControl;
   #prefixes = new PrefixStats();
   #meta: MetaHandler;
 
-  constructor(store: LruStore, stats: ServerStats, settings: Settings, control: ServerControl) {
+  constructor(store: Store, stats: ServerStats, settings: Settings, control: ServerControl) {
     this.#store = store;
     this.#stats = stats;
     this.#settings = settings;
@@ -173,13 +173,13 @@ export class CommandHandler {
       const slot = touch ? store.touch(keys[i], request.exptime) : store.get(keys[i]);
       if (this.#prefixes.enabled) this.#prefixes.recordGet(keys[i], slot >= 0);
       if (slot < 0) continue;
-      const value = store.value(slot);
+      const value = store.items.value(slot);
       writeValueHeader(
         out,
-        store.key(slot),
-        store.flags(slot),
+        store.items.key(slot),
+        store.items.flags(slot),
         value.length,
-        withCas ? store.casUnique(slot) : undefined,
+        withCas ? store.items.casUnique(slot) : undefined,
       );
       out.bytes(value);
       out.bytes(CRLF);

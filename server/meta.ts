@@ -11,7 +11,8 @@ import { parseI32, parseU32, parseU64 } from "../protocol/_numbers.ts";
 import type { MetaRequest } from "../protocol/request_parser.ts";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
 import { relativeExptime } from "./clock.ts";
-import type { LruStore, MetaSetMode } from "./lru_store.ts";
+import type { Store } from "./_store.ts";
+import type { MetaSetMode } from "./_types.ts";
 import type { ServerStats } from "./stats.ts";
 
 /** memcached's MFLAG_MAX_OPT_LENGTH: more tokens than this and a meta line is refused. */
@@ -56,10 +57,10 @@ interface MetaFlags {
 
 /** Runs meta requests against the store. */
 export class MetaHandler {
-  #store: LruStore;
+  #store: Store;
   #stats: ServerStats;
 
-  constructor(store: LruStore, stats: ServerStats) {
+  constructor(store: Store, stats: ServerStats) {
     this.#store = store;
     this.#stats = stats;
   }
@@ -130,7 +131,7 @@ export class MetaHandler {
     const now = store.clock.now();
     if (f.value) {
       out.latin1("VA ");
-      out.decimal(store.valueLength(slot));
+      out.decimal(store.items.valueLength(slot));
     } else {
       out.latin1("HD");
     }
@@ -149,9 +150,9 @@ export class MetaHandler {
           }
           break;
         case 0x52: { // R
-          const exptime = store.exptime(slot);
+          const exptime = store.items.exptime(slot);
           if (
-            !store.tokenSent(slot) && !created && exptime !== 0 &&
+            !store.items.tokenSent(slot) && !created && exptime !== 0 &&
             exptime < relativeExptime(f.recacheExptime, store.clock)
           ) {
             won = true;
@@ -160,26 +161,26 @@ export class MetaHandler {
         }
         case 0x73: // s
           out.latin1(" s");
-          out.decimal(store.valueLength(slot));
+          out.decimal(store.items.valueLength(slot));
           break;
         case 0x74: // t
           out.latin1(" t");
-          writeTtl(out, store.exptime(slot), now);
+          writeTtl(out, store.items.exptime(slot), now);
           break;
         case 0x63: // c
           out.latin1(" c");
-          out.decimal(store.casUnique(slot));
+          out.decimal(store.items.casUnique(slot));
           break;
         case 0x66: // f
           out.latin1(" f");
-          out.decimal(store.flags(slot));
+          out.decimal(store.items.flags(slot));
           break;
         case 0x6c: // l
           out.latin1(" l");
-          out.decimal((now - store.lastAccess(slot)) >>> 0);
+          out.decimal((now - store.items.lastAccess(slot)) >>> 0);
           break;
         case 0x68: // h
-          out.latin1(store.fetched(slot) ? " h1" : " h0");
+          out.latin1(store.items.fetched(slot) ? " h1" : " h0");
           break;
         case 0x4f: // O
           if (token.length > MAX_OPAQUE_LENGTH) {
@@ -189,15 +190,15 @@ export class MetaHandler {
           space(out, token);
           break;
         case 0x6b: // k
-          writeKey(out, store.key(slot), store.binaryKey(slot));
+          writeKey(out, store.items.key(slot), store.items.binaryKey(slot));
           break;
       }
     }
     // Z before X, and never W with Z, as memcached orders them.
-    if (store.tokenSent(slot)) out.latin1(" Z");
-    if (store.stale(slot)) {
+    if (store.items.tokenSent(slot)) out.latin1(" Z");
+    if (store.items.stale(slot)) {
       out.latin1(" X");
-      if (!store.tokenSent(slot)) won = true;
+      if (!store.items.tokenSent(slot)) won = true;
     }
     if (won) {
       out.latin1(" W");
@@ -205,7 +206,7 @@ export class MetaHandler {
     }
     out.bytes(CRLF);
     if (f.value) {
-      out.bytes(store.value(slot));
+      out.bytes(store.items.value(slot));
       out.bytes(CRLF);
     }
     if (f.locked && !f.noUpdate) store.fetch(slot);
@@ -245,10 +246,6 @@ export class MetaHandler {
     });
     let code: string;
     switch (result) {
-      case "STORED":
-        if (f.noReply) return;
-        code = "HD";
-        break;
       case "EXISTS":
         code = "EX";
         break;
@@ -266,6 +263,9 @@ export class MetaHandler {
         stats.storeNoMemory++;
         store.discard(f.key);
         return error(out, "SERVER_ERROR out of memory storing object");
+      default:
+        if (f.noReply) return;
+        code = "HD";
     }
     out.latin1(code);
     for (const token of request.flags) {
@@ -275,7 +275,7 @@ export class MetaHandler {
         writeKey(out, f.key, f.keyBinary);
       } else if (token[0] === 0x63) {
         out.latin1(" c");
-        out.decimal(result === "STORED" ? store.casUnique(store.lastSlot) : 0);
+        out.decimal(typeof result === "number" ? store.items.casUnique(result) : 0);
       }
     }
     out.bytes(CRLF);
@@ -290,22 +290,13 @@ export class MetaHandler {
         return error(out, OPAQUE_TOO_LONG);
       }
     }
-    const store = this.#store;
-    const slot = store.peek(f.key);
-    let code: string;
-    if (slot < 0) {
-      store.countDeleteMiss();
-      code = "NF";
-    } else if (f.hasCas && BigInt(store.casUnique(slot)) !== f.cas) {
-      store.countDeleteMiss();
-      code = "EX";
-    } else {
-      if (f.setStale) store.invalidate(slot, f.newTtl ? f.exptime : undefined);
-      else store.remove(slot);
-      if (f.noReply) return;
-      code = "HD";
-    }
-    out.latin1(code);
+    const result = this.#store.metaDelete(f.key, {
+      cas: f.hasCas ? f.cas : undefined,
+      invalidate: f.setStale,
+      exptime: f.newTtl ? f.exptime : undefined,
+    });
+    if (result === "DELETED" && f.noReply) return;
+    out.latin1(result === "DELETED" ? "HD" : result === "NOT_FOUND" ? "NF" : "EX");
     writeEcho(out, request.flags, f);
     out.bytes(CRLF);
   }
@@ -338,9 +329,9 @@ export class MetaHandler {
     let created = false;
     let number = "";
     const mark = out.length;
-    if (typeof result === "bigint") {
-      slot = store.lastSlot;
-      number = String(result);
+    if (typeof result === "number") {
+      slot = result;
+      number = digits(store.items.value(slot));
     } else if (result === "NON_NUMERIC") {
       return error(out, "CLIENT_ERROR cannot increment or decrement non-numeric value");
     } else if (result === "NO_MEMORY") {
@@ -371,11 +362,11 @@ export class MetaHandler {
       switch (token[0]) {
         case 0x63: // c
           out.latin1(" c");
-          out.decimal(store.casUnique(slot));
+          out.decimal(store.items.casUnique(slot));
           break;
         case 0x74: // t
           out.latin1(" t");
-          writeTtl(out, store.exptime(slot), now);
+          writeTtl(out, store.items.exptime(slot), now);
           break;
         case 0x54: // T
           store.setExptime(slot, f.exptime);
@@ -417,16 +408,16 @@ export class MetaHandler {
       out.latin1("EN\r\n");
     } else {
       const now = store.clock.now();
-      const exptime = store.exptime(slot);
+      const exptime = store.items.exptime(slot);
       out.latin1("ME ");
-      if (store.binaryKey(slot)) out.bytes(base64Encode(store.key(slot)));
-      else out.bytes(store.key(slot));
+      if (store.items.binaryKey(slot)) out.bytes(base64Encode(store.items.key(slot)));
+      else out.bytes(store.items.key(slot));
       out.latin1(
         ` exp=${exptime === 0 ? -1 : (now - exptime) | 0} la=${
-          (now - store.lastAccess(slot)) >>> 0
-        } cas=${store.casUnique(slot)} fetch=${store.fetched(slot) ? "yes" : "no"} cls=${
-          store.classId(slot)
-        } size=${store.itemSize(slot)}\r\n`,
+          (now - store.items.lastAccess(slot)) >>> 0
+        } cas=${store.items.casUnique(slot)} fetch=${
+          store.items.fetched(slot) ? "yes" : "no"
+        } cls=${store.items.classId(slot)} size=${store.items.itemSize(slot)}\r\n`,
       );
     }
     this.#stats.cmdMeta++;
@@ -441,6 +432,12 @@ const MS_MODES: Record<number, MetaSetMode> = {
   0x50: "prepend", // P
   0x52: "replace", // R
 };
+
+/** The number an incremented item holds: its value up to the spaces that pad it in place. */
+function digits(value: Uint8Array): string {
+  const end = value.indexOf(0x20);
+  return String.fromCharCode(...(end < 0 ? value : value.subarray(0, end)));
+}
 
 function error(out: WriteBuffer, line: string): void {
   out.latin1(line);

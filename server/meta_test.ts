@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { RequestParser } from "../protocol/request_parser.ts";
 import { WriteBuffer } from "../protocol/write_buffer.ts";
 import { ManualClock } from "./clock.ts";
-import { LruStore } from "./lru_store.ts";
+import { Store } from "./_store.ts";
 import { base64Decode, base64Encode, MetaHandler } from "./meta.ts";
 import { ServerStats, type Settings } from "./stats.ts";
 
@@ -27,7 +27,7 @@ function latin1(bytes: Uint8Array): string {
 /** A store, a clock, and a function that runs meta lines and returns the replies. */
 function setup() {
   const clock = new ManualClock();
-  const store = new LruStore({ clock });
+  const store = new Store({ clock });
   const stats = new ServerStats(clock, SETTINGS, []);
   const handler = new MetaHandler(store, stats);
   const run = (text: string): string => {
@@ -79,7 +79,7 @@ Deno.test("MetaHandler me prints exp and la from the clock, and the item's class
   const slot = store.peek(new TextEncoder().encode("k"));
   assert.equal(
     run("me k\r\n"),
-    `ME k exp=-93 la=7 cas=${store.casUnique(slot)} fetch=no cls=1 size=65\r\n`,
+    `ME k exp=-93 la=7 cas=${store.items.casUnique(slot)} fetch=no cls=1 size=65\r\n`,
   );
 });
 
@@ -88,7 +88,7 @@ Deno.test("MetaHandler ms I stores an older cas as stale, keeping the ttl, and m
   // Stored twice, so cas 1 is older than the item's.
   run("ms k 1 T100\r\na\r\nms k 1 T100\r\na\r\n");
   const key = new TextEncoder().encode("k");
-  const cas = store.casUnique(store.peek(key));
+  const cas = store.items.casUnique(store.peek(key));
   assert.equal(run(`ms k 1 C${cas + 1} I\r\nb\r\n`), "EX\r\n");
   assert.equal(run("ms k 1 C0 I\r\nb\r\n"), "EX\r\n");
   assert.equal(run("ms k 1 C1 I T5 c\r\nb\r\n"), `HD c${cas + 1}\r\n`);

@@ -11,7 +11,7 @@ import { WriteBuffer } from "../protocol/write_buffer.ts";
 import { MEMCACHED_VERSION } from "./cli.ts";
 import { type Clock, SystemClock } from "./clock.ts";
 import { CommandHandler, type ConnectionInfo, Outcome } from "./commands.ts";
-import { LruStore } from "./lru_store.ts";
+import { Store } from "./_store.ts";
 import { ServerStats } from "./stats.ts";
 
 /** Options of {@linkcode serve}, named after memcached's flags. */
@@ -138,7 +138,7 @@ export function serve(options: ServeOptions = {}): MemcacheServer {
     threads: options.threads ?? 4,
     version: MEMCACHED_VERSION,
   };
-  const store = new LruStore({
+  const store = new Store({
     maxBytes: settings.memoryLimit,
     maxItemSize: settings.maxItemSize,
     evict: settings.evictions,
@@ -251,12 +251,12 @@ interface ConnectionSettings {
  * of one connection's lookup overlap the others' instead of following them.
  */
 class PrefetchTurn {
-  #store: LruStore;
+  #store: Store;
   #keys: Uint8Array[] = [];
   #done: Promise<void> | undefined;
   #release!: () => void;
 
-  constructor(store: LruStore) {
+  constructor(store: Store) {
     this.#store = store;
   }
 

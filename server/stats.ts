@@ -9,7 +9,7 @@ import process from "node:process";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
 import type { Clock } from "./clock.ts";
 import type { ConnectionInfo } from "./commands.ts";
-import type { LruStore } from "./lru_store.ts";
+import type { Store } from "./_store.ts";
 
 /** The settings `stats settings` reports and the handlers consult. */
 export interface Settings {
@@ -94,7 +94,7 @@ export class ServerStats {
   }
 
   /** `stats`: the general group. */
-  writeGeneral(out: WriteBuffer, store: LruStore): void {
+  writeGeneral(out: WriteBuffer, store: Store): void {
     const s = store.stats();
     const usage = process.cpuUsage();
     const settings = this.#settings;
@@ -206,7 +206,7 @@ export class ServerStats {
   }
 
   /** `stats settings`. */
-  writeSettings(out: WriteBuffer, store: LruStore): void {
+  writeSettings(out: WriteBuffer, store: Store): void {
     const settings = this.#settings;
     const entries: [string, string | number][] = [
       ["maxbytes", settings.memoryLimit],
@@ -290,7 +290,7 @@ export class ServerStats {
   }
 
   /** `stats items`: per size class with items. */
-  writeItems(out: WriteBuffer, store: LruStore): void {
+  writeItems(out: WriteBuffer, store: Store): void {
     for (const c of store.slabClasses()) {
       if (c.items === 0) continue;
       const p = `items:${c.id}:`;
@@ -332,7 +332,7 @@ export class ServerStats {
   }
 
   /** `stats slabs`: per size class with pages. */
-  writeSlabs(out: WriteBuffer, store: LruStore): void {
+  writeSlabs(out: WriteBuffer, store: Store): void {
     let active = 0;
     for (const c of store.slabClasses()) {
       if (c.totalPages === 0) continue;
@@ -356,7 +356,7 @@ export class ServerStats {
       stat(out, `${p}touch_hits`, c.touchHits);
     }
     stat(out, "active_slabs", active);
-    stat(out, "total_malloced", store.totalMalloced);
+    stat(out, "total_malloced", store.stats().totalMalloced);
   }
 
   /** `stats conns`: the listeners, then every client connection. */

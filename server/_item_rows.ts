@@ -1,0 +1,116 @@
+/**
+ * Item rows, as memcached's item header: each item's metadata (flags,
+ * exptime, access time, cas, value length, where its bytes lie, its LRU and
+ * hash chain links) in one `Int32Array` row per slot. The key and value bytes
+ * live in slab pages; a slot number is an item's handle everywhere in the store.
+ *
+ * @module
+ */
+
+import { itemSize } from "../protocol/limits.ts";
+
+export const F_FLAGS = 0;
+/** Relative, unsigned. */
+export const F_EXPTIME = 1;
+/** Last access, relative. */
+export const F_TIME = 2;
+export const F_CAS_LO = 3;
+export const F_CAS_HI = 4;
+export const F_VLEN = 5;
+export const F_PAGE = 6;
+export const F_OFFSET = 7;
+/** Towards the LRU head (newer). */
+export const F_PREV = 8;
+/** Towards the LRU tail (older); the free-slot link when free. */
+export const F_NEXT = 9;
+export const F_HNEXT = 10;
+export const F_HASH = 11;
+/** Key length | class << 8 | the INFO_ bits. */
+export const F_INFO = 12;
+/** Fields per row. */
+export const STRIDE = 13;
+
+export const INFO_LINKED = 1 << 16;
+export const INFO_FETCHED = 1 << 17;
+// Meta protocol marks (memcached's ITEM_STALE, ITEM_TOKEN_SENT, ITEM_KEY_BINARY).
+export const INFO_STALE = 1 << 18;
+export const INFO_TOKEN_SENT = 1 << 19;
+export const INFO_KEY_BINARY = 1 << 20;
+/** Used since it last reached its LRU's tail (memcached's ITEM_ACTIVE): spared once there. */
+export const INFO_ACTIVE = 1 << 21;
+
+const TWO_32 = 4294967296;
+
+/** The rows and their slots: a free list of released slots, then a high-water mark. */
+export class ItemRows {
+  /** STRIDE fields per slot; replaced by a larger array when slots run out. */
+  meta: Int32Array = new Int32Array(1024 * STRIDE);
+  /** Whether items get cas uniques (memcached's `-C` turns them off). */
+  readonly useCas: boolean;
+  #count = 0;
+  #free = -1;
+  #casId = 0;
+
+  /** Creates rows for items with or without cas uniques. */
+  constructor(useCas: boolean) {
+    this.useCas = useCas;
+  }
+
+  /** A free slot; `meta` may be a new array afterwards. */
+  allocate(): number {
+    const slot = this.#free;
+    if (slot >= 0) {
+      this.#free = this.meta[slot * STRIDE + F_NEXT];
+      return slot;
+    }
+    if ((this.#count + 1) * STRIDE > this.meta.length) {
+      const grown = new Int32Array(this.meta.length * 2);
+      grown.set(this.meta);
+      this.meta = grown;
+    }
+    return this.#count++;
+  }
+
+  /** Gives a slot back, marking it unlinked. */
+  release(slot: number): void {
+    const base = slot * STRIDE;
+    this.meta[base + F_INFO] = 0;
+    this.meta[base + F_NEXT] = this.#free;
+    this.#free = slot;
+  }
+
+  /** The next cas unique: a counter shared by all items, 0 when cas is off. */
+  nextCas(): number {
+    return this.useCas ? ++this.#casId : 0;
+  }
+
+  /** The item's size by memcached's formula, as counted in `bytes`. */
+  size(base: number): number {
+    const meta = this.meta;
+    return itemSize(
+      meta[base + F_INFO] & 0xff,
+      meta[base + F_FLAGS],
+      meta[base + F_VLEN],
+      this.useCas,
+    );
+  }
+}
+
+/** The size class of the item whose row starts at `base`. */
+export function classAt(meta: Int32Array, base: number): number {
+  return (meta[base + F_INFO] >> 8) & 0xff;
+}
+
+/**
+ * The cas unique of the row at `base`. Exact as a number: it would take
+ * centuries at a million changes a second to pass 2^53.
+ */
+export function casAt(meta: Int32Array, base: number): number {
+  return (meta[base + F_CAS_HI] >>> 0) * TWO_32 + (meta[base + F_CAS_LO] >>> 0);
+}
+
+/** Sets the cas unique of the row at `base`. */
+export function setCas(meta: Int32Array, base: number, cas: number): void {
+  meta[base + F_CAS_LO] = cas >>> 0;
+  meta[base + F_CAS_HI] = Math.floor(cas / TWO_32);
+}

@@ -1,0 +1,201 @@
+/**
+ * The types the server's files share: the store's options and outcomes, and
+ * the read-only view of an item that command handlers get.
+ *
+ * @module
+ */
+
+import type { Clock } from "./clock.ts";
+
+/** The outcome of a storage command, named as memcached replies. */
+export type StoreResult =
+  | "STORED"
+  | "NOT_STORED"
+  | "EXISTS"
+  | "NOT_FOUND"
+  | "TOO_LARGE"
+  | "NO_MEMORY";
+
+/** How `Store.metaSet` stores, as the `M` token of `ms` names it. */
+export type MetaSetMode = "set" | "add" | "replace" | "append" | "prepend";
+
+/** Options of `Store.metaSet`. */
+export interface MetaSetOptions {
+  /**
+   * How to store.
+   *
+   * @default {"set"}
+   */
+  mode?: MetaSetMode;
+  /**
+   * Client flags, an unsigned 32-bit integer.
+   *
+   * @default {0}
+   */
+  flags?: number;
+  /**
+   * The exptime as sent on the wire.
+   *
+   * @default {0}
+   */
+  exptime?: number;
+  /**
+   * The cas unique to compare with (`C`); a set or replace with one is a cas.
+   *
+   * @default {undefined}
+   */
+  cas?: bigint;
+  /**
+   * With `cas` (`I`): a unique older than the item's stores anyway, marked stale.
+   *
+   * @default {false}
+   */
+  invalidate?: boolean;
+  /**
+   * The key was sent in base64 (`b`); meta replies echo it encoded.
+   *
+   * @default {false}
+   */
+  binaryKey?: boolean;
+}
+
+/** The outcome of `incr`/`decr`: the new value, or why there is none. */
+export type DeltaResult = bigint | "NOT_FOUND" | "NON_NUMERIC" | "NO_MEMORY";
+
+/** Options of `Store.metaDelta`. */
+export interface MetaDeltaOptions {
+  /** Add (`incr`) or subtract (`decr`). */
+  incr: boolean;
+  /**
+   * A cas the item must have; 0 for none.
+   *
+   * @default {0n}
+   */
+  cas?: bigint;
+  /**
+   * Whether a miss counts in `incr_misses`/`decr_misses` (not when the caller vivifies).
+   *
+   * @default {true}
+   */
+  countMiss?: boolean;
+}
+
+/** Options for `Store`, named after memcached's flags. */
+export interface StoreOptions {
+  /**
+   * Bytes of pages the store may hand out (memcached's `-m`, in bytes).
+   *
+   * @default {67108864}
+   */
+  maxBytes?: number;
+  /**
+   * The largest item, by memcached's item size formula (memcached's `-I`).
+   *
+   * @default {1048576}
+   */
+  maxItemSize?: number;
+  /**
+   * Whether items get cas uniques; `false` is memcached's `-C`, and every cas is 0.
+   *
+   * @default {true}
+   */
+  useCas?: boolean;
+  /**
+   * Whether a full class evicts its least recently used item; `false` is
+   * memcached's `-M`, and a store that needs memory fails with `NO_MEMORY`.
+   *
+   * @default {true}
+   */
+  evict?: boolean;
+  /**
+   * The growth factor between chunk sizes (memcached's `-f`).
+   *
+   * @default {1.25}
+   */
+  growthFactor?: number;
+  /**
+   * The smallest chunk in bytes: memcached's 48-byte item header plus `-n`.
+   *
+   * @default {96}
+   */
+  minChunkSize?: number;
+  /**
+   * Bytes in a page (memcached's `slab_page_size`).
+   *
+   * @default {1048576}
+   */
+  pageSize?: number;
+  /**
+   * The clock that expiry and LRU ages read.
+   *
+   * @default {new SystemClock()}
+   */
+  clock?: Clock;
+  /**
+   * log2 of the initial number of hash buckets (memcached's `hashpower`).
+   *
+   * @default {16}
+   */
+  hashPower?: number;
+}
+
+/** Options of `Store.metaDelete`. */
+export interface MetaDeleteOptions {
+  /**
+   * A cas the item must have (`C`).
+   *
+   * @default {undefined}
+   */
+  cas?: bigint;
+  /**
+   * Mark the item stale instead of deleting it (`I`): a new cas, and the win token free again.
+   *
+   * @default {false}
+   */
+  invalidate?: boolean;
+  /**
+   * With `invalidate`, the item's new exptime as sent on the wire (`T`).
+   *
+   * @default {undefined}
+   */
+  exptime?: number;
+}
+
+/** The outcome of a storage command that did not store: {@linkcode StoreResult} but `STORED`. */
+export type StoreFailure = Exclude<StoreResult, "STORED">;
+
+/** A meta arithmetic that changed nothing: why, as {@linkcode DeltaResult}, or a cas mismatch. */
+export type MetaDeltaFailure = Exclude<DeltaResult, bigint> | "EXISTS";
+
+/**
+ * Reads an item by the slot a lookup returned. Views and slots are valid
+ * until the next call that changes the store.
+ */
+export interface ItemView {
+  /** The item's client flags, an unsigned 32-bit integer. */
+  flags(slot: number): number;
+  /** The item's cas unique: bumped on every change, 0 when cas is off. */
+  casUnique(slot: number): number;
+  /** Bytes in the item's value. */
+  valueLength(slot: number): number;
+  /** A view of the item's value inside its page. */
+  value(slot: number): Uint8Array;
+  /** A view of the item's key inside its page. */
+  key(slot: number): Uint8Array;
+  /** The item's exptime on the relative clock; 0 means never. */
+  exptime(slot: number): number;
+  /** When the item was last stored or fetched, on the relative clock. */
+  lastAccess(slot: number): number;
+  /** Whether the item was fetched since it was stored. */
+  fetched(slot: number): boolean;
+  /** The size class holding the item. */
+  classId(slot: number): number;
+  /** The item's size by memcached's formula, as counted in `bytes`. */
+  itemSize(slot: number): number;
+  /** Whether the item is marked stale (by `md I`, or an `ms I` with an old cas). */
+  stale(slot: number): boolean;
+  /** Whether a client has been told it won the right to recache the item (`W`). */
+  tokenSent(slot: number): boolean;
+  /** Whether the item was stored by an `ms` whose key came in base64. */
+  binaryKey(slot: number): boolean;
+}
