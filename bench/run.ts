@@ -17,6 +17,7 @@
 // core; background work on the box still adds noise.
 import { parseArgs } from "node:util";
 import { chart, type Row } from "./_chart.ts";
+import { NPM_PEERS } from "./clients/_npm.ts";
 
 const args = parseArgs({
   args: Deno.args,
@@ -391,8 +392,7 @@ async function runClient(name: ClientName, port: number): Promise<ClientSample> 
       "run",
       "-A",
       "--no-lock",
-      // npm memcached assigns Object.prototype.__proto__, which Deno refuses by default.
-      ...(name === "memcached" ? ["--unsafe-proto"] : []),
+      ...(name === "memjs" || name === "memcached" ? NPM_PEERS[name].flags : []),
       `${HERE}clients/deno_clients.ts`,
       `--client=${name}`,
       ...common,

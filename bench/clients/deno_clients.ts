@@ -4,11 +4,12 @@
 //
 //   deno run -A --no-lock bench/clients/deno_clients.ts --client=ours|memjs|memcached --port=P
 //
-// The npm peers are imported dynamically from a computed specifier, so that
-// `deno check .` does not resolve them: they are bench-only and stay out of
-// the package's dependencies (and out of a lock file).
+// The npm peers (pinned in _npm.ts) are imported dynamically from a variable,
+// so that `deno check .` does not resolve them: they are bench-only and stay
+// out of the package's dependencies (and out of a lock file).
 import { parseArgs } from "node:util";
 import { Client } from "../../client/mod.ts";
+import { NPM_PEERS } from "./_npm.ts";
 
 const args = parseArgs({
   args: Deno.args,
@@ -36,9 +37,8 @@ interface Calls {
   close(): void;
 }
 
-async function npm(name: string): Promise<Record<string, unknown>> {
-  const specifier = ["npm:", name].join("");
-  return await import(specifier);
+async function npm(name: keyof typeof NPM_PEERS): Promise<Record<string, unknown>> {
+  return await import(NPM_PEERS[name].specifier);
 }
 
 async function open(kind: string): Promise<Calls> {
@@ -54,7 +54,7 @@ async function open(kind: string): Promise<Calls> {
   }
   if (kind === "memjs") {
     // deno-lint-ignore no-explicit-any
-    const memjs = (await npm("memjs@1.3.2")).default as any;
+    const memjs = (await npm("memjs")).default as any;
     const client = memjs.Client.create(address, { logger: { log() {} } });
     return {
       get: (key) => client.get(key),
@@ -68,7 +68,7 @@ async function open(kind: string): Promise<Calls> {
   }
   if (kind === "memcached") {
     // deno-lint-ignore no-explicit-any
-    const Memcached = (await npm("memcached@2.2.2")).default as any;
+    const Memcached = (await npm("memcached")).default as any;
     const client = new Memcached(address, { retries: 0, timeout: 5000 });
     const call = <T>(f: (cb: (error: unknown, result: T) => void) => void) =>
       new Promise<T>((resolve, reject) =>
