@@ -3,7 +3,8 @@
 // pymemcache and python-memcached, and memory per item, alternating peer and
 // ours within each repetition. Prints medians over the repetitions with the
 // ratio ours/peer and each target's verdict, and writes a Markdown table, the
-// raw JSON and an SVG chart to bench/results/.
+// raw JSON and an SVG chart to bench/results/, again after every measurement,
+// so that a run that stops keeps what it measured.
 //
 //   deno task bench [--quick] [--reps=3] [--only=server,client,memory]
 //   (= deno run -A bench/run.ts ...; the micro benchmarks are `deno task bench:micro`)
@@ -16,7 +17,8 @@
 // and every load generator or client to CPU 1, so neither steals the other's
 // core; background work on the box still adds noise.
 import { parseArgs } from "node:util";
-import { chart, type Row } from "./_chart.ts";
+import type { Row } from "./_chart.ts";
+import { row, writeResults } from "./_report.ts";
 import { NPM_PEERS } from "./clients/_npm.ts";
 
 const args = parseArgs({
@@ -330,11 +332,18 @@ async function runLoad(s: Scenario, port: number, pid: number): Promise<ServerSa
   };
 }
 
-async function benchServers(): Promise<Record<string, Record<Target, ServerSample[]>>> {
-  const samples: Record<string, Record<Target, ServerSample[]>> = {};
-  for (const s of SCENARIOS) samples[s.id] = { memcached: [], ours: [], floor: [] };
+/** Each scenario's samples by target; a scenario left out has no entry. */
+type ServerSamples = Record<string, Record<Target, ServerSample[]>>;
+
+/** Measures `scenarios` into `samples`, calling `measured` after each sample. */
+async function benchServers(
+  scenarios: Scenario[],
+  samples: ServerSamples,
+  measured: () => void,
+): Promise<void> {
+  for (const s of scenarios) samples[s.id] = { memcached: [], ours: [], floor: [] };
   for (let rep = 0; rep < REPS; rep++) {
-    for (const s of SCENARIOS) {
+    for (const s of scenarios) {
       const order: Target[] = rep % 2 ? ["ours", "memcached"] : ["memcached", "ours"];
       // The floor answers memcaslap's scenarios; (b)'s generator checks values it cannot give.
       if (s.generator === "memcaslap") order.push("floor");
@@ -345,6 +354,7 @@ async function benchServers(): Promise<Record<string, Record<Target, ServerSampl
           ? await runMemcaslap(s, server.port, server.pid)
           : await runLoad(s, server.port, server.pid);
         samples[s.id][target].push(sample);
+        measured();
         console.error(
           `server ${s.id} rep ${rep + 1}/${REPS} ${target}: ${Math.round(sample.ops)} ops/s, ` +
             `p99 ${Math.round(sample.p99Us)} us, cpu ${(sample.cpu * 100).toFixed(0)}%`,
@@ -352,7 +362,6 @@ async function benchServers(): Promise<Record<string, Record<Target, ServerSampl
       }
     }
   }
-  return samples;
 }
 
 // ---------------------------------------------------------------- client
@@ -400,19 +409,25 @@ async function runClient(name: ClientName, port: number): Promise<ClientSample> 
   return JSON.parse(await pinned(command, CLIENT_SECONDS * 4 + 90));
 }
 
-async function benchClients(): Promise<Record<ClientName, ClientSample[]>> {
-  const samples = Object.fromEntries(CLIENTS.map((c) => [c, []])) as unknown as Record<
-    ClientName,
-    ClientSample[]
-  >;
+/** Each client's samples; a client left out has no entry. */
+type ClientSamples = Partial<Record<ClientName, ClientSample[]>>;
+
+/** Measures `clients` (ours first) into `samples`, calling `measured` after each sample. */
+async function benchClients(
+  clients: ClientName[],
+  samples: ClientSamples,
+  measured: () => void,
+): Promise<void> {
+  for (const name of clients) samples[name] = [];
   await using server = await startServer("memcached");
   await preload(server.port, 100_000);
   for (let rep = 0; rep < REPS; rep++) {
     // Ours first on even repetitions, last on odd ones.
-    const order = rep % 2 ? [...CLIENTS.slice(1), CLIENTS[0]] : [...CLIENTS];
+    const order = rep % 2 ? [...clients.slice(1), clients[0]] : clients;
     for (const name of order) {
       const sample = await runClient(name, server.port);
-      samples[name].push(sample);
+      samples[name]!.push(sample);
+      measured();
       console.error(
         `client rep ${rep + 1}/${REPS} ${name}: seq get ${Math.round(sample.seqGet)}/s, ` +
           `50 in flight ${Math.round(sample.inflight50 ?? NaN)}/s, ` +
@@ -420,7 +435,6 @@ async function benchClients(): Promise<Record<ClientName, ClientSample[]>> {
       );
     }
   }
-  return samples;
 }
 
 // ---------------------------------------------------------------- memory
@@ -432,8 +446,11 @@ interface MemorySample {
   bytesPerItem: number;
 }
 
-async function benchMemory(): Promise<Record<Target, MemorySample[]>> {
-  const samples: Record<Target, MemorySample[]> = { memcached: [], ours: [], floor: [] };
+/** Measures memory per item into `samples`, calling `measured` after each sample. */
+async function benchMemory(
+  samples: Record<Target, MemorySample[]>,
+  measured: () => void,
+): Promise<void> {
   for (let rep = 0; rep < REPS; rep++) {
     const order: Target[] = rep % 2 ? ["ours", "memcached"] : ["memcached", "ours"];
     for (const target of order) {
@@ -451,83 +468,27 @@ async function benchMemory(): Promise<Record<Target, MemorySample[]>> {
         bytesPerItem: (after - before) / items,
       };
       samples[target].push(sample);
+      measured();
       console.error(
         `memory rep ${rep + 1}/${REPS} ${target}: ${items} items, ` +
           `RSS ${sample.rssAfterMiB.toFixed(1)} MiB, ${sample.bytesPerItem.toFixed(0)} B/item`,
       );
     }
   }
-  return samples;
 }
 
-// ---------------------------------------------------------------- report
+// ---------------------------------------------------------------- rows
 
-function row(
-  section: string,
-  metric: string,
-  peer: string,
-  peerValue: number | null,
-  ours: number | null,
-  target?: Row["target"],
-): Row {
-  const ratio = peerValue === null || ours === null || peerValue === 0 ? null : ours / peerValue;
-  let verdict: Row["verdict"];
-  if (target !== undefined) {
-    verdict = ratio === null
-      ? "n/a"
-      : (target.min !== undefined ? ratio >= target.min : ratio <= target.max!)
-      ? "pass"
-      : "FAIL";
-  }
-  return { section, metric, peer, peerValue, ours, ratio, target, verdict };
-}
-
-function format(value: number | null, metric: string): string {
-  if (value === null) return "n/a";
-  if (metric.includes("CPU")) return `${(value * 100).toFixed(0)}%`;
-  if (metric.includes("MiB")) return value.toFixed(1);
-  if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString("en-US");
-  return value.toFixed(value >= 100 ? 0 : 1);
-}
-
-function markdown(rows: Row[]): string {
-  const lines = [
-    "| section | metric | peer | peer | ours | ours/peer | target | verdict |",
-    "| --- | --- | --- | ---: | ---: | ---: | --- | --- |",
-  ];
-  for (const r of rows) {
-    const target = r.target?.min !== undefined
-      ? `≥ ${r.target.min}x`
-      : r.target?.max !== undefined
-      ? `≤ ${r.target.max}x`
-      : "";
-    lines.push(
-      `| ${r.section} | ${r.metric} | ${r.peer} | ${format(r.peerValue, r.metric)} | ` +
-        `${format(r.ours, r.metric)} | ${r.ratio === null ? "n/a" : r.ratio.toFixed(2) + "x"} | ` +
-        `${target} | ${r.verdict ?? ""} |`,
-    );
-  }
-  return lines.join("\n");
-}
-
-const wallStarted = performance.now();
-const rows: Row[] = [];
-const raw: Record<string, unknown> = {
-  quick: QUICK,
-  reps: REPS,
-  started: new Date().toISOString(),
+const SERVER_TARGETS: Record<string, { metric: string; min?: number; max?: number }[]> = {
+  a: [{ metric: "ops/s", min: 1 }, { metric: "p99 µs", max: 1 }],
+  b: [{ metric: "ops/s", min: 2 }],
+  c: [{ metric: "keys/s", min: 1 }],
+  d: [{ metric: "ops/s", min: 0.8 }],
 };
 
-if (ONLY.has("server")) {
-  const samples = await benchServers();
-  raw.server = samples;
-  const targets: Record<string, { metric: string; min?: number; max?: number }[]> = {
-    a: [{ metric: "ops/s", min: 1 }, { metric: "p99 µs", max: 1 }],
-    b: [{ metric: "ops/s", min: 2 }],
-    c: [{ metric: "keys/s", min: 1 }],
-    d: [{ metric: "ops/s", min: 0.8 }],
-  };
-  for (const s of SCENARIOS) {
+function serverRows(samples: ServerSamples): Row[] {
+  const rows: Row[] = [];
+  for (const s of SCENARIOS.filter((s) => samples[s.id] !== undefined)) {
     const m = (t: Target, f: (x: ServerSample) => number) => median(samples[s.id][t].map(f));
     const section = `server ${s.label} [${s.generator}]`;
     const metrics: [string, (x: ServerSample) => number][] = [
@@ -540,7 +501,7 @@ if (ONLY.has("server")) {
     ];
     for (const [metric, f] of metrics) {
       if (s.id === "d" && metric === "keys/s") continue;
-      const t = targets[s.id].find((t) => t.metric === metric);
+      const t = SERVER_TARGETS[s.id].find((t) => t.metric === metric);
       rows.push(
         row(section, metric, "memcached -t 1", m("memcached", f), m("ours", f), t && { ...t }),
       );
@@ -561,13 +522,14 @@ if (ONLY.has("server")) {
       );
     }
   }
+  return rows;
 }
 
-if (ONLY.has("client")) {
-  const samples = await benchClients();
-  raw.client = samples;
+function clientRows(samples: ClientSamples): Row[] {
+  const rows: Row[] = [];
   const m = (c: ClientName, f: (x: ClientSample) => number | null) =>
-    median(samples[c].map(f).filter((v): v is number => v !== null));
+    median((samples[c] ?? []).map(f).filter((v): v is number => v !== null));
+  const peers = PEERS.filter((p) => samples[p] !== undefined);
   const phases: [string, (x: ClientSample) => number | null][] = [
     ["sequential get/s", (x) => x.seqGet],
     ["sequential set/s", (x) => x.seqSet],
@@ -578,10 +540,10 @@ if (ONLY.has("client")) {
   ];
   for (const [metric, f] of phases) {
     const ours = m("ours", f);
-    const fastest = PEERS.map((p) => [p, m(p, f)] as const)
+    const fastest = peers.map((p) => [p, m(p, f)] as const)
       .filter(([, v]) => v !== null).sort((a, b) => b[1]! - a[1]!)[0];
     let targetPeer: ClientName | undefined;
-    for (const peer of PEERS) {
+    for (const peer of peers) {
       let target: Row["target"];
       if (metric.startsWith("50 in flight") && peer === "memjs") target = { min: 2 };
       if (metric.startsWith("getMulti") && peer === "pymemcache") target = { min: 2 };
@@ -589,7 +551,7 @@ if (ONLY.has("client")) {
       if (target !== undefined) targetPeer = peer;
       rows.push(row("client", metric, peerLabel(peer, metric), m(peer, f), ours, target));
     }
-    if (targetPeer !== undefined && samples.floor.length > 0) {
+    if (targetPeer !== undefined && (samples.floor ?? []).length > 0) {
       // What Deno's I/O allows at all, against the peer the target names; then ours against that floor.
       rows.push(
         row(
@@ -619,6 +581,7 @@ if (ONLY.has("client")) {
       }
     }
   }
+  return rows;
 }
 
 function peerLabel(peer: ClientName, metric: string): string {
@@ -627,12 +590,10 @@ function peerLabel(peer: ClientName, metric: string): string {
     (synchronous && metric.startsWith("getMulti 100, 4") ? " (sequential)" : "");
 }
 
-if (ONLY.has("memory")) {
-  const samples = await benchMemory();
-  raw.memory = samples;
+function memoryRows(samples: Record<Target, MemorySample[]>): Row[] {
   const m = (t: Target, f: (x: MemorySample) => number) => median(samples[t].map(f));
   const section = `memory ${MEMORY_ITEMS.toLocaleString("en-US")} items, 16 B keys, 100 B values`;
-  rows.push(
+  return [
     row(
       section,
       "items stored",
@@ -655,45 +616,67 @@ if (ONLY.has("memory")) {
       m("ours", (x) => x.bytesPerItem),
       { max: 1.25 },
     ),
-  );
+  ];
 }
 
-raw.rows = rows;
-const minutes = ((performance.now() - wallStarted) / 60000).toFixed(1);
-const title = `@x/memcache bench${QUICK ? " (quick)" : ""}: medians of ${REPS} runs, ${
-  new Date().toISOString().slice(0, 16)
-}Z, ${minutes} min`;
-raw.title = title;
-const table = markdown(rows);
-const notes = [
-  "Servers pinned to CPU 0 (taskset -c 0); load generators and clients to CPU 1. The box has",
-  "  2 cores, so the generator never shares the server's core, but other work on the box adds noise.",
-  "(a), (c), (d) use memcaslap (C); its p50/p99 are interpolated from its log2 latency histogram,",
-  "  so they are approximate (within a power-of-two bucket).",
-  "(b) uses bench/_load.ts (Deno; memcaslap cannot pipeline); latencies exact to 1 µs. The Deno",
-  "  generator uses most of CPU 1; a generator that is saturated caps both servers alike.",
-  "Server CPU: /proc/<pid>/stat utime+stime over the load window / wall time (100% = one core).",
-  "Floor: bench/floor_server.ts, a Deno.listen server with no store that answers every get with",
-  "  a 100-byte value and every set with STORED; its row against memcached (in the ours column)",
-  "  is what Deno's I/O allows, and ours against it is what our server costs on top.",
-  "Client: 100k ops per phase, or fewer when a phase reaches its time bound. memjs has no",
-  "  multi-get (100 concurrent gets instead); the Python clients are synchronous (no 50 in flight).",
-  "Client floor: bench/clients/floor_client.ts, a Deno.connect loop that writes each request into",
-  "  one reused buffer and only counts the replies (no promise per call, no reply objects, no",
-  "  strings); its row against the target's peer (in the ours column) is what Deno's I/O allows.",
-  "  Its getMulti also runs returning the values (each copied out, in an object by key), the",
-  "  least any client that returns values does.",
-  "Memory: bytes/item = (RSS after loading - RSS before) / curr_items, both servers -m 1024.",
-];
-const report = `# ${title}\n\n${table}\n\n${
-  notes.map((n) => n.startsWith("  ") ? `  ${n.trim()}` : `- ${n}`).join("\n")
-}\n`;
-console.log(report);
-const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
-Deno.writeTextFileSync(`${RESULTS}bench-${stamp}.md`, report);
-Deno.writeTextFileSync(`${RESULTS}bench-${stamp}.json`, JSON.stringify(raw, null, 2));
-const svg = chart(title, rows.filter((r) => r.ratio !== null || r.target !== undefined));
-Deno.writeTextFileSync(`${RESULTS}bench-${stamp}.svg`, svg);
-Deno.writeTextFileSync(`${RESULTS}latest.svg`, svg);
-Deno.writeTextFileSync(`${RESULTS}latest.md`, report);
-console.log(`Wrote ${RESULTS}bench-${stamp}.{md,json,svg} and latest.{md,svg}`);
+// ---------------------------------------------------------------- run
+
+const started = new Date();
+const files = { dir: RESULTS, stamp: started.toISOString().replace(/[:.]/g, "-").slice(0, 19) };
+/** Everything measured so far, saved as the raw JSON. */
+const raw: {
+  quick: boolean;
+  reps: number;
+  started: string;
+  error?: string;
+  server?: ServerSamples;
+  client?: ClientSamples;
+  memory?: Record<Target, MemorySample[]>;
+} = { quick: QUICK, reps: REPS, started: started.toISOString() };
+
+/** Writes the results measured so far; `end` says how the run ended, if it has. */
+function save(end?: "finished" | "failed"): string {
+  const rows = [
+    ...(raw.server ? serverRows(raw.server) : []),
+    ...(raw.client ? clientRows(raw.client) : []),
+    ...(raw.memory ? memoryRows(raw.memory) : []),
+  ];
+  const minutes = ((Date.now() - started.getTime()) / 60000).toFixed(1);
+  // Until the run ends, the files say so: a run killed midway leaves them as they were.
+  const state = end === "finished"
+    ? ""
+    : end === "failed"
+    ? ", stopped by an error"
+    : ", incomplete";
+  const title = `@x/memcache bench${QUICK ? " (quick)" : ""}: medians of ${REPS} runs, ${
+    started.toISOString().slice(0, 16)
+  }Z, ${minutes} min${state}`;
+  const notes = raw.error === undefined ? [] : [`Error: ${raw.error}`];
+  return writeResults(files, { title, rows, raw, notes });
+}
+
+const written = `${RESULTS}bench-${files.stamp}.{md,json,svg} and latest.{md,svg}`;
+console.error(`Writing ${written} after every measurement`);
+let finished = false;
+try {
+  if (ONLY.has("server")) {
+    raw.server = {};
+    await benchServers(SCENARIOS, raw.server, () => save());
+  }
+  if (ONLY.has("client")) {
+    raw.client = {};
+    await benchClients([...CLIENTS], raw.client, () => save());
+  }
+  if (ONLY.has("memory")) {
+    raw.memory = { memcached: [], ours: [], floor: [] };
+    await benchMemory(raw.memory, () => save());
+  }
+  finished = true;
+} catch (error) {
+  // The first line only: the error itself follows on stderr, whole.
+  raw.error = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+  throw error;
+} finally {
+  console.log(save(finished ? "finished" : "failed"));
+  console.log(`Wrote ${written}`);
+}
