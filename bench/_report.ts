@@ -53,10 +53,16 @@ function markdown(rows: Row[]): string {
   return lines.join("\n");
 }
 
-// Continuation lines start with two spaces.
-const NOTES = [
+const PINNED = [
   "Servers pinned to CPU 0 (taskset -c 0); load generators and clients to CPU 1. The box has",
   "  2 cores, so the generator never shares the server's core, but other work on the box adds noise.",
+];
+const UNPINNED = [
+  "Nothing pinned (no taskset): servers, load generators and clients share the cores, so these",
+  "  figures are noisier than and not comparable with pinned runs.",
+];
+// Continuation lines start with two spaces.
+const NOTES = [
   "(a), (c), (d) use memcaslap (C); its p50/p99 are interpolated from its log2 latency histogram,",
   "  so they are approximate (within a power-of-two bucket).",
   "(b) uses bench/_load.ts (Deno; memcaslap cannot pipeline); latencies exact to 1 µs. The Deno",
@@ -95,8 +101,10 @@ export interface RunReport {
   rows: Row[];
   /** Everything measured, saved beside the rows as JSON. */
   raw: Record<string, unknown>;
-  /** Notes to put first: the error the run stopped at. */
+  /** Notes to put first: the peers the run did without, the error it stopped at. */
   notes: string[];
+  /** Whether servers and clients were pinned to their own cores. */
+  pinned: boolean;
 }
 
 /**
@@ -108,7 +116,7 @@ export interface RunReport {
  */
 export function writeResults(files: ResultFiles, run: RunReport): string {
   const { title, rows, raw } = run;
-  const notes = [...run.notes, ...NOTES];
+  const notes = [...run.notes, ...(run.pinned ? PINNED : UNPINNED), ...NOTES];
   const report = `# ${title}\n\n${rows.length > 0 ? markdown(rows) : "Nothing measured."}\n\n${
     notes.map((n) => n.startsWith("  ") ? `  ${n.trim()}` : `- ${n}`).join("\n")
   }\n`;

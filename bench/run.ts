@@ -4,7 +4,8 @@
 // ours within each repetition. Prints medians over the repetitions with the
 // ratio ours/peer and each target's verdict, and writes a Markdown table, the
 // raw JSON and an SVG chart to bench/results/, again after every measurement,
-// so that a run that stops keeps what it measured.
+// so that a run that stops keeps what it measured. Peers this machine lacks
+// are skipped with a line saying what to install (bench/_peers.ts).
 //
 //   deno task bench [--quick] [--reps=3] [--only=server,client,memory]
 //   (= deno run -A bench/run.ts ...; the micro benchmarks are `deno task bench:micro`)
@@ -15,9 +16,11 @@
 //
 // Placement on the 2 cores: every server is pinned to CPU 0 (`taskset -c 0`)
 // and every load generator or client to CPU 1, so neither steals the other's
-// core; background work on the box still adds noise.
+// core; background work on the box still adds noise. Without taskset, nothing
+// is pinned.
 import { parseArgs } from "node:util";
 import type { Row } from "./_chart.ts";
+import { missingPeers, type PeerName, type Phase, PHASES } from "./_peers.ts";
 import { row, writeResults } from "./_report.ts";
 import { NPM_PEERS } from "./clients/_npm.ts";
 
@@ -26,21 +29,38 @@ const args = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     reps: { type: "string" },
-    only: { type: "string", default: "server,client,memory" },
+    only: { type: "string", default: PHASES.join(",") },
   },
 });
 const QUICK = args.values.quick;
 const REPS = Math.max(3, Number(args.values.reps ?? 3));
+if (!Number.isInteger(REPS)) {
+  throw new RangeError(`Cannot run ${REPS} repetitions: --reps takes a whole number`);
+}
 const SERVER_SECONDS = QUICK ? 1 : 4;
 const CLIENT_SECONDS = QUICK ? 1 : 3;
 const MEMORY_ITEMS = QUICK ? 200_000 : 1_000_000;
-const ONLY = new Set(args.values.only!.split(","));
+const ONLY = new Set(args.values.only!.split(",") as Phase[]);
+for (const phase of ONLY) {
+  if (!PHASES.includes(phase)) {
+    throw new RangeError(`Cannot run phase "${phase}": --only takes ${PHASES.join(", ")}`);
+  }
+}
 
 const HERE = new URL(".", import.meta.url).pathname;
 const RESULTS = `${HERE}results/`;
 const SERVER_ENTRY = new URL("../server/mod.ts", import.meta.url).pathname;
 const FLOOR_ENTRY = new URL("./floor_server.ts", import.meta.url).pathname;
 Deno.mkdirSync(RESULTS, { recursive: true });
+
+const MISSING = await missingPeers(ONLY);
+for (const line of MISSING.values()) console.error(line);
+const has = (peer: PeerName) => !MISSING.has(peer);
+
+/** `command` pinned to `cpu` with taskset, or as it is where taskset is missing. */
+function pin(cpu: 0 | 1, command: string[]): string[] {
+  return has("taskset") ? ["taskset", "-c", String(cpu), ...command] : command;
+}
 
 /** "floor" is bench/floor_server.ts: Deno.listen with no store, the least a server can do. */
 type Target = "memcached" | "ours" | "floor";
@@ -84,11 +104,9 @@ async function startServer(target: Target): Promise<Running> {
     : target === "floor"
     ? [Deno.execPath(), "run", "-A", FLOOR_ENTRY, `--port=${port}`]
     : [Deno.execPath(), "run", "-A", SERVER_ENTRY, "-p", String(port), "-m", "1024"];
-  const child = new Deno.Command("taskset", {
-    args: ["-c", "0", ...command],
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
+  const [program, ...rest] = pin(0, command);
+  const child = new Deno.Command(program, { args: rest, stdout: "null", stderr: "inherit" })
+    .spawn();
   const stopChild = async () => {
     try {
       child.kill("SIGTERM");
@@ -123,11 +141,9 @@ async function pinned(
   timeoutSeconds: number,
   onOutput?: (text: string) => void,
 ): Promise<string> {
-  const child = new Deno.Command("taskset", {
-    args: ["-c", "1", ...command],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const [program, ...rest] = pin(1, command);
+  const child = new Deno.Command(program, { args: rest, stdout: "piped", stderr: "piped" })
+    .spawn();
   const timer = setTimeout(() => {
     try {
       child.kill("SIGKILL");
@@ -389,6 +405,13 @@ const CLIENT_LABEL: Record<ClientName, string> = {
   "python-memcached": "python-memcached",
   floor: "Deno.connect floor",
 };
+/** The peer a client needs beyond Deno and memcached. */
+const CLIENT_PEER: Partial<Record<ClientName, PeerName>> = {
+  memjs: "npm memjs",
+  memcached: "npm memcached",
+  pymemcache: "pymemcache",
+  "python-memcached": "python-memcached",
+};
 
 async function runClient(name: ClientName, port: number): Promise<ClientSample> {
   const common = [`--port=${port}`, `--seconds=${CLIENT_SECONDS}`, "--count=100000"];
@@ -529,6 +552,7 @@ function clientRows(samples: ClientSamples): Row[] {
   const rows: Row[] = [];
   const m = (c: ClientName, f: (x: ClientSample) => number | null) =>
     median((samples[c] ?? []).map(f).filter((v): v is number => v !== null));
+  // A peer this machine lacks has no entry, and no rows.
   const peers = PEERS.filter((p) => samples[p] !== undefined);
   const phases: [string, (x: ClientSample) => number | null][] = [
     ["sequential get/s", (x) => x.seqGet],
@@ -551,8 +575,10 @@ function clientRows(samples: ClientSamples): Row[] {
       if (target !== undefined) targetPeer = peer;
       rows.push(row("client", metric, peerLabel(peer, metric), m(peer, f), ours, target));
     }
-    if (targetPeer !== undefined && (samples.floor ?? []).length > 0) {
-      // What Deno's I/O allows at all, against the peer the target names; then ours against that floor.
+    if ((samples.floor ?? []).length === 0) continue;
+    // What Deno's I/O allows at all, against the peer the target names; then ours against that
+    // floor, which needs no peer.
+    if (targetPeer !== undefined) {
       rows.push(
         row(
           "client",
@@ -561,13 +587,15 @@ function clientRows(samples: ClientSamples): Row[] {
           m(targetPeer, f),
           m("floor", f),
         ),
-        row("client", metric, CLIENT_LABEL.floor, m("floor", f), ours),
       );
-      const values = m("floor", (x) => x.getMulti100Values ?? null);
-      if (metric === "getMulti 100 keys/s" && values !== null) {
-        // The floor that also copies each value out and returns them by key: what any client
-        // that returns values costs on Deno, against the peer; then ours against it.
-        const label = `${CLIENT_LABEL.floor} returning values`;
+    }
+    rows.push(row("client", metric, CLIENT_LABEL.floor, m("floor", f), ours));
+    const values = m("floor", (x) => x.getMulti100Values ?? null);
+    if (metric === "getMulti 100 keys/s" && values !== null) {
+      // The floor that also copies each value out and returns them by key: what any client
+      // that returns values costs on Deno, against the peer; then ours against it.
+      const label = `${CLIENT_LABEL.floor} returning values`;
+      if (targetPeer !== undefined) {
         rows.push(
           row(
             "client",
@@ -576,9 +604,9 @@ function clientRows(samples: ClientSamples): Row[] {
             m(targetPeer, f),
             values,
           ),
-          row("client", metric, label, values, ours),
         );
       }
+      rows.push(row("client", metric, label, values, ours));
     }
   }
   return rows;
@@ -628,11 +656,12 @@ const raw: {
   quick: boolean;
   reps: number;
   started: string;
+  skipped: string[];
   error?: string;
   server?: ServerSamples;
   client?: ClientSamples;
   memory?: Record<Target, MemorySample[]>;
-} = { quick: QUICK, reps: REPS, started: started.toISOString() };
+} = { quick: QUICK, reps: REPS, started: started.toISOString(), skipped: [...MISSING.values()] };
 
 /** Writes the results measured so far; `end` says how the run ended, if it has. */
 function save(end?: "finished" | "failed"): string {
@@ -651,23 +680,25 @@ function save(end?: "finished" | "failed"): string {
   const title = `@x/memcache bench${QUICK ? " (quick)" : ""}: medians of ${REPS} runs, ${
     started.toISOString().slice(0, 16)
   }Z, ${minutes} min${state}`;
-  const notes = raw.error === undefined ? [] : [`Error: ${raw.error}`];
-  return writeResults(files, { title, rows, raw, notes });
+  const notes = raw.error === undefined ? raw.skipped : [...raw.skipped, `Error: ${raw.error}`];
+  return writeResults(files, { title, rows, raw, notes, pinned: has("taskset") });
 }
 
 const written = `${RESULTS}bench-${files.stamp}.{md,json,svg} and latest.{md,svg}`;
 console.error(`Writing ${written} after every measurement`);
 let finished = false;
 try {
-  if (ONLY.has("server")) {
+  if (ONLY.has("server") && has("memcached")) {
     raw.server = {};
-    await benchServers(SCENARIOS, raw.server, () => save());
+    const scenarios = SCENARIOS.filter((s) => s.generator !== "memcaslap" || has("memcaslap"));
+    await benchServers(scenarios, raw.server, () => save());
   }
-  if (ONLY.has("client")) {
+  if (ONLY.has("client") && has("memcached")) {
     raw.client = {};
-    await benchClients([...CLIENTS], raw.client, () => save());
+    const clients = CLIENTS.filter((c) => CLIENT_PEER[c] === undefined || has(CLIENT_PEER[c]));
+    await benchClients(clients, raw.client, () => save());
   }
-  if (ONLY.has("memory")) {
+  if (ONLY.has("memory") && has("memcached")) {
     raw.memory = { memcached: [], ours: [], floor: [] };
     await benchMemory(raw.memory, () => save());
   }
