@@ -119,7 +119,10 @@ async function startServer(target: Target): Promise<Running> {
     await child.status;
     clearTimeout(timer);
   };
-  for (let i = 0; i < 250; i++) {
+  // A server that exits at once (a bad flag, a port taken) says so now, not after 10 s.
+  let exited: Deno.CommandStatus | undefined;
+  child.status.then((status) => exited = status);
+  for (let i = 0; i < 250 && exited === undefined; i++) {
     try {
       const conn = await Deno.connect({ hostname: "127.0.0.1", port });
       conn.close();
@@ -129,7 +132,8 @@ async function startServer(target: Target): Promise<Running> {
     }
   }
   await stopChild();
-  throw new Error(`Cannot start ${target} on port ${port}`);
+  const why = exited === undefined ? "not accepting after 10 s" : `exit ${exited.code}`;
+  throw new Error(`Cannot start ${target} on port ${port}: ${why}`);
 }
 
 /**
