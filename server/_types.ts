@@ -1,6 +1,7 @@
 /**
- * The types the server's files share: the store's options and outcomes, and
- * the read-only view of an item that command handlers get.
+ * The types the server's files share: the store's options and outcomes, the
+ * read-only view of an item that command handlers get, and a connection and
+ * the server as the handlers see them.
  *
  * @module
  */
@@ -198,4 +199,43 @@ export interface ItemView {
   tokenSent(slot: number): boolean;
   /** Whether the item was stored by an `ms` whose key came in base64. */
   binaryKey(slot: number): boolean;
+}
+
+/** The settings `stats settings` reports and the handlers consult. */
+export interface Settings {
+  port: number;
+  hostname: string;
+  memoryLimit: number;
+  maxItemSize: number;
+  maxConnections: number;
+  evictions: boolean;
+  cas: boolean;
+  enableShutdown: boolean;
+  verbosity: number;
+  threads: number;
+  version: string;
+}
+
+/** A connection as the handlers see it: what `stats conns` shows, and where its replies stand. */
+export interface ConnectionInfo {
+  readonly id: number;
+  readonly addr: Deno.NetAddr;
+  readonly listenAddr: Deno.NetAddr;
+  lastCommandTime: number;
+  state: string;
+  /**
+   * How much of the reply buffer memcached would already have sent: it
+   * writes after each completed retrieval and every 20 requests. A get with
+   * an over-long key discards the replies queued after this point.
+   */
+  sentMark: number;
+  /** Requests handled since the last write. */
+  requests: number;
+}
+
+/** What the handlers may ask of the server around them. */
+export interface ServerControl {
+  shutdown(): void;
+  connections(): ConnectionInfo[];
+  listeners(): Deno.NetAddr[];
 }

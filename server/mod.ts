@@ -22,12 +22,13 @@
  * @module
  */
 
-import { MEMCACHED_VERSION, parseCommandLine } from "./cli.ts";
+import { parseCommandLine } from "./_cli.ts";
+import { MEMCACHED_VERSION } from "./_version.ts";
 import { serve } from "./server.ts";
 
 export { type MemcacheServer, serve, type ServeOptions } from "./server.ts";
 export { type Clock, ManualClock, SystemClock } from "./clock.ts";
-export { MEMCACHED_VERSION, PACKAGE_VERSION } from "./cli.ts";
+export { MEMCACHED_VERSION, PACKAGE_VERSION } from "./_version.ts";
 
 /** Runs the CLI: parse memcached's flags, serve until SIGINT, SIGTERM or `shutdown`. */
 async function main(args: string[]): Promise<number> {

@@ -1,18 +1,17 @@
 /**
- * The server: `serve()` listens on `Deno.listen`, runs one loop per
- * connection, and answers memcached's text protocol from an in-memory store.
+ * The server: `serve()` listens on `Deno.listen`, accepts connections up to
+ * the limit, runs each (`_connection.ts`), and stops cleanly.
  *
  * @module
  */
 
-import { ProtocolError } from "../protocol/errors.ts";
-import { type Request, RequestParser } from "../protocol/request_parser.ts";
-import { WriteBuffer } from "../protocol/write_buffer.ts";
-import { MEMCACHED_VERSION } from "./cli.ts";
-import { type Clock, SystemClock } from "./clock.ts";
-import { CommandHandler, type ConnectionInfo, Outcome } from "./commands.ts";
+import { CommandHandler } from "./_commands.ts";
+import { Connection } from "./_connection.ts";
+import { PrefetchTurn } from "./_prefetch_turn.ts";
+import { ServerStats } from "./_stats.ts";
 import { Store } from "./_store.ts";
-import { ServerStats } from "./stats.ts";
+import { MEMCACHED_VERSION } from "./_version.ts";
+import { type Clock, SystemClock } from "./clock.ts";
 
 /** Options of {@linkcode serve}, named after memcached's flags. */
 export interface ServeOptions {
@@ -101,11 +100,6 @@ export interface MemcacheServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-const READ_SIZE = 64 * 1024;
-/** Past this many buffered reply bytes a connection writes before parsing more. */
-const WRITE_HIGH_WATER = 1024 * 1024;
-/** The most keys one turn prefetches: three cache lines each, well inside a core's L1 and L2. */
-const MAX_TURN_KEYS = 128;
 const TOO_MANY_CONNECTIONS = new TextEncoder().encode("ERROR Too many open connections\r\n");
 
 /**
@@ -234,194 +228,4 @@ export function serve(options: ServeOptions = {}): MemcacheServer {
     close,
     [Symbol.asyncDispose]: close,
   };
-}
-
-interface ConnectionSettings {
-  maxItemSize: number;
-  useCas: boolean;
-  verbosity: number;
-  turn: PrefetchTurn;
-}
-
-/**
- * One turn of the event loop's reads, shared by the connections: each whose
- * read brought a single get adds its key and waits; once every connection
- * whose read completed in the same turn has had its say, the store touches
- * all their keys' buckets, rows and key bytes in stages, so the cache misses
- * of one connection's lookup overlap the others' instead of following them.
- */
-class PrefetchTurn {
-  #store: Store;
-  #keys: Uint8Array[] = [];
-  #done: Promise<void> | undefined;
-  #release!: () => void;
-
-  constructor(store: Store) {
-    this.#store = store;
-  }
-
-  /** Adds a key to this turn; resolves once the turn's keys were read ahead. */
-  join(key: Uint8Array): Promise<void> {
-    // More keys than the caches hold at once would evict the first ones again.
-    if (this.#keys.length < MAX_TURN_KEYS) this.#keys.push(key);
-    if (this.#done === undefined) {
-      this.#done = new Promise((resolve) => this.#release = resolve);
-      // Queued behind the other connections' read continuations of this turn.
-      queueMicrotask(this.#run);
-    }
-    return this.#done;
-  }
-
-  #run = (): void => {
-    const keys = this.#keys;
-    for (let i = 0; i < keys.length;) i += this.#store.prefetch(keys, i);
-    keys.length = 0;
-    this.#done = undefined;
-    this.#release();
-  };
-}
-
-let nextConnectionId = 1;
-
-/** One client connection: read, parse every complete request, answer into one buffer, write once. */
-class Connection {
-  readonly info: ConnectionInfo;
-  readonly done: Promise<void>;
-  #conn: Deno.TcpConn;
-  #handler: CommandHandler;
-  #stats: ServerStats;
-  #parser: RequestParser;
-  #out = new WriteBuffer();
-  #closed = false;
-  #finish!: () => void;
-  #verbosity: number;
-  #turn: PrefetchTurn;
-
-  constructor(
-    conn: Deno.TcpConn,
-    listenAddr: Deno.NetAddr,
-    handler: CommandHandler,
-    stats: ServerStats,
-    settings: ConnectionSettings,
-  ) {
-    this.#conn = conn;
-    this.#handler = handler;
-    this.#stats = stats;
-    this.#verbosity = settings.verbosity;
-    this.#turn = settings.turn;
-    this.#parser = new RequestParser({
-      maxItemSize: settings.maxItemSize,
-      useCas: settings.useCas,
-    });
-    this.info = {
-      id: nextConnectionId++,
-      addr: conn.remoteAddr as Deno.NetAddr,
-      listenAddr,
-      lastCommandTime: stats.now(),
-      state: "conn_waiting",
-      sentMark: 0,
-      requests: 0,
-      pending: undefined,
-      pendingIndex: 0,
-    };
-    this.done = new Promise((resolve) => this.#finish = resolve);
-    try {
-      conn.setNoDelay(true);
-    } catch { /* not a TCP socket */ }
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.#conn.close();
-    } catch { /* already closed */ }
-  }
-
-  async run(): Promise<void> {
-    const parser = this.#parser;
-    const out = this.#out;
-    if (this.#verbosity > 1) console.error(`<${this.info.id} new client connection`);
-    try {
-      reading: while (!this.#closed) {
-        this.info.state = "conn_waiting";
-        const n = await this.#conn.read(parser.reserve(READ_SIZE));
-        if (n === null) break;
-        parser.commit(n);
-        this.#stats.bytesRead += n;
-        this.info.state = "conn_parse_cmd";
-        this.info.lastCommandTime = this.#stats.now();
-        let request = this.#next();
-        // A multi-get reads its own keys ahead (CommandHandler.resume); a single get joins the turn.
-        if (request?.type === "retrieval" && request.keys.length === 1) {
-          await this.#turn.join(request.keys[0]);
-        }
-        for (; request !== undefined; request = this.#next()) {
-          if (request === null) break reading;
-          let outcome = this.#handler.handle(request, out, this.info);
-          while (outcome === Outcome.More) {
-            // A retrieval filled the buffer: write it out, then go on with the same request.
-            await this.#flush();
-            outcome = this.#handler.resume(out, this.info);
-          }
-          if (outcome === Outcome.Close) {
-            await this.#flush();
-            break reading;
-          }
-          if (out.length >= WRITE_HIGH_WATER) await this.#flush();
-        }
-        if (out.length > 0) {
-          // The usual end of a batch, inlined: one write takes it all.
-          const view = out.view();
-          this.info.state = "conn_mwrite";
-          const sent = await this.#conn.write(view);
-          if (sent < view.length) await this.#flush(sent);
-          else this.#wrote(view.length);
-        }
-        this.info.sentMark = 0;
-        this.info.requests = 0;
-      }
-    } catch (error) {
-      if (
-        !(error instanceof Deno.errors.ConnectionReset ||
-          error instanceof Deno.errors.BrokenPipe ||
-          error instanceof Deno.errors.BadResource ||
-          error instanceof Deno.errors.Interrupted)
-      ) {
-        if (this.#verbosity > 0) console.error(`${this.info.id}: ${error}`);
-      }
-    } finally {
-      this.close();
-      if (this.#verbosity > 1) console.error(`<${this.info.id} connection closed.`);
-      this.#finish();
-    }
-  }
-
-  /** The next request; null when the input breaks memcached's limits and the connection must close. */
-  #next(): Request | null | undefined {
-    try {
-      return this.#parser.next();
-    } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      if (this.#verbosity > 0) console.error(`${this.info.id}: ${error.message}`);
-      return null;
-    }
-  }
-
-  /** Writes what is buffered, from byte `sent` on. */
-  async #flush(sent = 0): Promise<void> {
-    const out = this.#out;
-    this.info.sentMark = 0;
-    this.info.requests = 0;
-    if (out.length === 0) return;
-    this.info.state = "conn_mwrite";
-    const view = out.view();
-    while (sent < view.length) sent += await this.#conn.write(view.subarray(sent));
-    this.#wrote(view.length);
-  }
-
-  #wrote(bytes: number): void {
-    this.#stats.bytesWritten += bytes;
-    this.#out.clear();
-  }
 }

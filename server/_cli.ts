@@ -7,11 +7,7 @@
 
 import { parseArgs } from "node:util";
 import type { ServeOptions } from "./server.ts";
-
-/** The memcached release whose behaviour this server follows. */
-export const MEMCACHED_VERSION = "1.6.18";
-/** This package's version. */
-export const PACKAGE_VERSION = "0.1.0";
+import { MEMCACHED_VERSION, PACKAGE_VERSION } from "./_version.ts";
 
 /** What the command line asks for: serve with options, or print and exit. */
 export type CliAction =

@@ -11,9 +11,10 @@ import { parseI32, parseU32, parseU64 } from "../protocol/_numbers.ts";
 import type { MetaRequest } from "../protocol/request_parser.ts";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
 import { relativeExptime } from "./clock.ts";
+import { base64Decode, base64Encode } from "./_base64.ts";
 import type { Store } from "./_store.ts";
-import type { MetaSetMode } from "./_types.ts";
-import type { ServerStats } from "./stats.ts";
+import type { ItemView, MetaSetMode } from "./_types.ts";
+import type { ServerStats } from "./_stats.ts";
 
 /** memcached's MFLAG_MAX_OPT_LENGTH: more tokens than this and a meta line is refused. */
 const MAX_TOKENS = 20;
@@ -58,10 +59,12 @@ interface MetaFlags {
 /** Runs meta requests against the store. */
 export class MetaHandler {
   #store: Store;
+  #items: ItemView;
   #stats: ServerStats;
 
   constructor(store: Store, stats: ServerStats) {
     this.#store = store;
+    this.#items = store.items;
     this.#stats = stats;
   }
 
@@ -100,6 +103,7 @@ export class MetaHandler {
     const f = preparse(request.key, request.flags);
     if (f.error !== undefined) return error(out, f.error);
     const store = this.#store;
+    const items = this.#items;
     let slot = store.peek(f.key);
     if (slot >= 0 && !f.locked && !f.noUpdate) store.fetch(slot);
     let created = false;
@@ -131,7 +135,7 @@ export class MetaHandler {
     const now = store.clock.now();
     if (f.value) {
       out.latin1("VA ");
-      out.decimal(store.items.valueLength(slot));
+      out.decimal(items.valueLength(slot));
     } else {
       out.latin1("HD");
     }
@@ -150,9 +154,9 @@ export class MetaHandler {
           }
           break;
         case 0x52: { // R
-          const exptime = store.items.exptime(slot);
+          const exptime = items.exptime(slot);
           if (
-            !store.items.tokenSent(slot) && !created && exptime !== 0 &&
+            !items.tokenSent(slot) && !created && exptime !== 0 &&
             exptime < relativeExptime(f.recacheExptime, store.clock)
           ) {
             won = true;
@@ -161,26 +165,26 @@ export class MetaHandler {
         }
         case 0x73: // s
           out.latin1(" s");
-          out.decimal(store.items.valueLength(slot));
+          out.decimal(items.valueLength(slot));
           break;
         case 0x74: // t
           out.latin1(" t");
-          writeTtl(out, store.items.exptime(slot), now);
+          writeTtl(out, items.exptime(slot), now);
           break;
         case 0x63: // c
           out.latin1(" c");
-          out.decimal(store.items.casUnique(slot));
+          out.decimal(items.casUnique(slot));
           break;
         case 0x66: // f
           out.latin1(" f");
-          out.decimal(store.items.flags(slot));
+          out.decimal(items.flags(slot));
           break;
         case 0x6c: // l
           out.latin1(" l");
-          out.decimal((now - store.items.lastAccess(slot)) >>> 0);
+          out.decimal((now - items.lastAccess(slot)) >>> 0);
           break;
         case 0x68: // h
-          out.latin1(store.items.fetched(slot) ? " h1" : " h0");
+          out.latin1(items.fetched(slot) ? " h1" : " h0");
           break;
         case 0x4f: // O
           if (token.length > MAX_OPAQUE_LENGTH) {
@@ -190,15 +194,15 @@ export class MetaHandler {
           space(out, token);
           break;
         case 0x6b: // k
-          writeKey(out, store.items.key(slot), store.items.binaryKey(slot));
+          writeKey(out, items.key(slot), items.binaryKey(slot));
           break;
       }
     }
     // Z before X, and never W with Z, as memcached orders them.
-    if (store.items.tokenSent(slot)) out.latin1(" Z");
-    if (store.items.stale(slot)) {
+    if (items.tokenSent(slot)) out.latin1(" Z");
+    if (items.stale(slot)) {
       out.latin1(" X");
-      if (!store.items.tokenSent(slot)) won = true;
+      if (!items.tokenSent(slot)) won = true;
     }
     if (won) {
       out.latin1(" W");
@@ -206,7 +210,7 @@ export class MetaHandler {
     }
     out.bytes(CRLF);
     if (f.value) {
-      out.bytes(store.items.value(slot));
+      out.bytes(items.value(slot));
       out.bytes(CRLF);
     }
     if (f.locked && !f.noUpdate) store.fetch(slot);
@@ -225,6 +229,7 @@ export class MetaHandler {
     if (mode === undefined) return error(out, "CLIENT_ERROR invalid mode for ms M token");
     if (failure !== undefined) return error(out, failure);
     const store = this.#store;
+    const items = this.#items;
     const stats = this.#stats;
     if (request.status === "too_large") {
       stats.storeTooLarge++;
@@ -275,7 +280,7 @@ export class MetaHandler {
         writeKey(out, f.key, f.keyBinary);
       } else if (token[0] === 0x63) {
         out.latin1(" c");
-        out.decimal(typeof result === "number" ? store.items.casUnique(result) : 0);
+        out.decimal(typeof result === "number" ? items.casUnique(result) : 0);
       }
     }
     out.bytes(CRLF);
@@ -320,6 +325,7 @@ export class MetaHandler {
         return error(out, "CLIENT_ERROR invalid mode for ma M token");
     }
     const store = this.#store;
+    const items = this.#items;
     const result = store.metaDelta(f.key, f.delta, {
       incr,
       cas: f.hasCas ? f.cas : 0n,
@@ -331,7 +337,7 @@ export class MetaHandler {
     const mark = out.length;
     if (typeof result === "number") {
       slot = result;
-      number = digits(store.items.value(slot));
+      number = digits(items.value(slot));
     } else if (result === "NON_NUMERIC") {
       return error(out, "CLIENT_ERROR cannot increment or decrement non-numeric value");
     } else if (result === "NO_MEMORY") {
@@ -362,11 +368,11 @@ export class MetaHandler {
       switch (token[0]) {
         case 0x63: // c
           out.latin1(" c");
-          out.decimal(store.items.casUnique(slot));
+          out.decimal(items.casUnique(slot));
           break;
         case 0x74: // t
           out.latin1(" t");
-          writeTtl(out, store.items.exptime(slot), now);
+          writeTtl(out, items.exptime(slot), now);
           break;
         case 0x54: // T
           store.setExptime(slot, f.exptime);
@@ -403,21 +409,22 @@ export class MetaHandler {
       key = decoded;
     }
     const store = this.#store;
+    const items = this.#items;
     const slot = store.peek(key);
     if (slot < 0) {
       out.latin1("EN\r\n");
     } else {
       const now = store.clock.now();
-      const exptime = store.items.exptime(slot);
+      const exptime = items.exptime(slot);
       out.latin1("ME ");
-      if (store.items.binaryKey(slot)) out.bytes(base64Encode(store.items.key(slot)));
-      else out.bytes(store.items.key(slot));
+      if (items.binaryKey(slot)) out.bytes(base64Encode(items.key(slot)));
+      else out.bytes(items.key(slot));
       out.latin1(
         ` exp=${exptime === 0 ? -1 : (now - exptime) | 0} la=${
-          (now - store.items.lastAccess(slot)) >>> 0
-        } cas=${store.items.casUnique(slot)} fetch=${
-          store.items.fetched(slot) ? "yes" : "no"
-        } cls=${store.items.classId(slot)} size=${store.items.itemSize(slot)}\r\n`,
+          (now - items.lastAccess(slot)) >>> 0
+        } cas=${items.casUnique(slot)} fetch=${items.fetched(slot) ? "yes" : "no"} cls=${
+          items.classId(slot)
+        } size=${items.itemSize(slot)}\r\n`,
       );
     }
     this.#stats.cmdMeta++;
@@ -628,69 +635,4 @@ function preparse(key: Uint8Array, flags: Uint8Array[]): MetaFlags {
 function refused(f: MetaFlags, line: string): MetaFlags {
   f.error = line;
   return f;
-}
-
-const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const INVALID = 0x80;
-/** memcached's decode table: the alphabet, and `=` as 0; anything else is skipped. */
-const DECODE = (() => {
-  const table = new Uint8Array(256).fill(INVALID);
-  for (let i = 0; i < 64; i++) table[BASE64.charCodeAt(i)] = i;
-  table[0x3d] = 0;
-  return table;
-})();
-
-/** memcached's base64_decode: skips bytes outside the alphabet; undefined where it returns 0. */
-export function base64Decode(src: Uint8Array): Uint8Array | undefined {
-  let count = 0;
-  for (const b of src) if (DECODE[b] !== INVALID) count++;
-  if (count === 0 || count % 4 !== 0) return undefined;
-  const out = new Uint8Array((count / 4) * 3);
-  const block = new Uint8Array(4);
-  let pos = 0;
-  let n = 0;
-  let pad = 0;
-  for (const b of src) {
-    const v = DECODE[b];
-    if (v === INVALID) continue;
-    if (b === 0x3d) pad++;
-    block[n++] = v;
-    if (n === 4) {
-      out[pos++] = (block[0] << 2) | (block[1] >> 4);
-      out[pos++] = (block[1] << 4) | (block[2] >> 2);
-      out[pos++] = (block[2] << 6) | block[3];
-      n = 0;
-      if (pad > 0) {
-        if (pad > 2) return undefined;
-        pos -= pad;
-        break;
-      }
-    }
-  }
-  return pos === 0 ? undefined : out.subarray(0, pos);
-}
-
-/** Standard base64 with padding, as memcached's base64_encode. */
-export function base64Encode(src: Uint8Array): Uint8Array {
-  const out = new Uint8Array(Math.ceil(src.length / 3) * 4);
-  let pos = 0;
-  let i = 0;
-  for (; i + 3 <= src.length; i += 3) {
-    out[pos++] = BASE64.charCodeAt(src[i] >> 2);
-    out[pos++] = BASE64.charCodeAt(((src[i] & 3) << 4) | (src[i + 1] >> 4));
-    out[pos++] = BASE64.charCodeAt(((src[i + 1] & 15) << 2) | (src[i + 2] >> 6));
-    out[pos++] = BASE64.charCodeAt(src[i + 2] & 63);
-  }
-  if (i < src.length) {
-    out[pos++] = BASE64.charCodeAt(src[i] >> 2);
-    if (i + 1 === src.length) {
-      out[pos++] = BASE64.charCodeAt((src[i] & 3) << 4);
-      out[pos++] = 0x3d;
-    } else {
-      out[pos++] = BASE64.charCodeAt(((src[i] & 3) << 4) | (src[i + 1] >> 4));
-      out[pos++] = BASE64.charCodeAt((src[i + 1] & 15) << 2);
-    }
-    out[pos++] = 0x3d;
-  }
-  return out;
 }

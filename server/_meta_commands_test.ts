@@ -3,8 +3,10 @@ import { RequestParser } from "../protocol/request_parser.ts";
 import { WriteBuffer } from "../protocol/write_buffer.ts";
 import { ManualClock } from "./clock.ts";
 import { Store } from "./_store.ts";
-import { base64Decode, base64Encode, MetaHandler } from "./meta.ts";
-import { ServerStats, type Settings } from "./stats.ts";
+import { base64Decode, base64Encode } from "./_base64.ts";
+import { MetaHandler } from "./_meta_commands.ts";
+import { ServerStats } from "./_stats.ts";
+import type { Settings } from "./_types.ts";
 
 const SETTINGS: Settings = {
   port: 0,

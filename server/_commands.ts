@@ -10,50 +10,17 @@ import { REPLY, type ReplyName } from "../protocol/replies.ts";
 import type { Request, RetrievalRequest, StorageRequest } from "../protocol/request_parser.ts";
 import { writeValueHeader } from "../protocol/response_encoder.ts";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
+import { MetaHandler } from "./_meta_commands.ts";
+import { PrefixStats } from "./_prefix_stats.ts";
+import type { ServerStats } from "./_stats.ts";
 import type { Store } from "./_store.ts";
-import { MetaHandler } from "./meta.ts";
-import { PrefixStats } from "./prefix_stats.ts";
-import type { ServerStats, Settings } from "./stats.ts";
+import type { ConnectionInfo, ItemView, ServerControl, Settings } from "./_types.ts";
 
-/** What the connection does after a request. */
-export enum Outcome {
-  /** Read on. */
-  Continue,
-  /** The reply buffer is past its mark mid-request: write it, then call `resume`. */
-  More,
-  /** Write what is buffered, then close the connection. */
-  Close,
-}
-
-/** A connection as the handler sees it: what `stats conns` shows, and where its replies stand. */
-export interface ConnectionInfo {
-  readonly id: number;
-  readonly addr: Deno.NetAddr;
-  readonly listenAddr: Deno.NetAddr;
-  lastCommandTime: number;
-  state: string;
-  /**
-   * How much of the reply buffer memcached would already have sent: it
-   * writes after each completed retrieval and every 20 requests. A get with
-   * an over-long key discards the replies queued after this point.
-   */
-  sentMark: number;
-  /** Requests handled since the last write. */
-  requests: number;
-  /** A retrieval paused so the connection could write: the request, then its next key. */
-  pending: RetrievalRequest | undefined;
-  pendingIndex: number;
-}
+/** Every request but a retrieval, which {@linkcode CommandHandler.prototype.retrieve} answers. */
+export type NonRetrieval = Exclude<Request, RetrievalRequest>;
 
 /** memcached answers this many requests of one connection before it writes (`-R`). */
 const REQUESTS_PER_EVENT = 20;
-
-/** What the handler may ask of the server around it. */
-export interface ServerControl {
-  shutdown(): void;
-  connections(): ConnectionInfo[];
-  listeners(): Deno.NetAddr[];
-}
 
 /** Past this many reply bytes, a retrieval pauses so the connection can write. */
 const RETRIEVAL_HIGH_WATER = 1024 * 1024;
@@ -67,36 +34,103 @@ export class CommandHandler {
   #control: ServerControl;
   #prefixes = new PrefixStats();
   #meta: MetaHandler;
+  #items: ItemView;
 
   constructor(store: Store, stats: ServerStats, settings: Settings, control: ServerControl) {
     this.#store = store;
+    this.#items = store.items;
     this.#stats = stats;
     this.#settings = settings;
     this.#control = control;
     this.#meta = new MetaHandler(store, stats);
   }
 
-  /** Runs one request, appending its reply (if any) to `out`. */
-  handle(request: Request, out: WriteBuffer, connection: ConnectionInfo): Outcome {
-    if (this.#settings.verbosity > 1) console.error(`<${connection.id} ${describe(request)}`);
-    const outcome = this.#run(request, out, connection);
-    if (++connection.requests % REQUESTS_PER_EVENT === 0) connection.sentMark = out.length;
-    return outcome;
+  /**
+   * Runs one request other than a retrieval, appending its reply (if any) to `out`.
+   *
+   * @returns Whether the connection stays open: false after `quit` or `shutdown`.
+   */
+  handle(request: NonRetrieval, out: WriteBuffer, connection: ConnectionInfo): boolean {
+    this.#log(request, connection);
+    const open = this.#run(request, out, connection);
+    this.#counted(out, connection);
+    return open;
   }
 
-  #run(request: Request, out: WriteBuffer, connection: ConnectionInfo): Outcome {
+  /**
+   * Answers a retrieval's keys from `from` on, stopping once the reply
+   * buffer passes its mark so the connection can write it first.
+   *
+   * @returns The index of the next key to answer, or -1 when the reply is complete.
+   */
+  retrieve(
+    request: RetrievalRequest,
+    from: number,
+    out: WriteBuffer,
+    connection: ConnectionInfo,
+  ): number {
+    if (from === 0) this.#log(request, connection);
+    const store = this.#store;
+    const items = this.#items;
+    const touch = request.command === "gat" || request.command === "gats";
+    const withCas = request.command === "gets" || request.command === "gats";
+    const keys = request.keys;
+    let next = -1;
+    // A multi-get reads its keys' index entries a batch ahead, so their cache misses overlap.
+    let ahead = keys.length > 1 ? from : keys.length;
+    for (let i = from; i < keys.length; i++) {
+      if (i === ahead) ahead += store.prefetch(keys, i);
+      const slot = touch ? store.touch(keys[i], request.exptime) : store.get(keys[i]);
+      if (this.#prefixes.enabled) this.#prefixes.recordGet(keys[i], slot >= 0);
+      if (slot < 0) continue;
+      const value = items.value(slot);
+      writeValueHeader(
+        out,
+        items.key(slot),
+        items.flags(slot),
+        value.length,
+        withCas ? items.casUnique(slot) : undefined,
+      );
+      out.bytes(value);
+      out.bytes(CRLF);
+      if (out.length >= RETRIEVAL_HIGH_WATER && i + 1 < keys.length) {
+        next = i + 1;
+        break;
+      }
+    }
+    if (next < 0) {
+      if (request.badKey) {
+        // memcached drops every reply it has not sent yet, this get's hits included.
+        out.truncate(connection.sentMark);
+        out.bytes(REPLY.BAD_COMMAND_LINE_FORMAT);
+      } else {
+        out.bytes(REPLY.END);
+        connection.sentMark = out.length;
+      }
+    }
+    if (from === 0) this.#counted(out, connection);
+    return next;
+  }
+
+  #log(request: Request, connection: ConnectionInfo): void {
+    if (this.#settings.verbosity > 1) console.error(`<${connection.id} ${describe(request)}`);
+  }
+
+  /** memcached writes every REQUESTS_PER_EVENT requests: what it has buffered by then counts as sent. */
+  #counted(out: WriteBuffer, connection: ConnectionInfo): void {
+    if (++connection.requests % REQUESTS_PER_EVENT === 0) connection.sentMark = out.length;
+  }
+
+  /** Whether the connection stays open. */
+  #run(request: NonRetrieval, out: WriteBuffer, connection: ConnectionInfo): boolean {
     switch (request.type) {
       case "storage":
         this.#storage(request, out);
-        return Outcome.Continue;
-      case "retrieval":
-        connection.pending = request;
-        connection.pendingIndex = 0;
-        return this.resume(out, connection);
+        return true;
       case "delete":
         if (this.#prefixes.enabled) this.#prefixes.recordDelete(request.key);
         reply(out, this.#store.delete(request.key) ? "DELETED" : "NOT_FOUND", request.noreply);
-        return Outcome.Continue;
+        return true;
       case "arithmetic": {
         const result = request.command === "incr"
           ? this.#store.incr(request.key, request.delta)
@@ -111,93 +145,51 @@ export class CommandHandler {
             out.bytes(CRLF);
           }
         }
-        return Outcome.Continue;
+        return true;
       }
       case "touch": {
         const touched = this.#store.touch(request.key, request.exptime) >= 0;
         reply(out, touched ? "TOUCHED" : "NOT_FOUND", request.noreply);
-        return Outcome.Continue;
+        return true;
       }
       case "flush_all":
         this.#stats.cmdFlush++;
         this.#store.flushAll(request.delay);
         reply(out, "OK", request.noreply);
-        return Outcome.Continue;
+        return true;
       case "stats":
         this.#statsCommand(request.args, out);
-        return Outcome.Continue;
+        return true;
       case "version":
         out.latin1(`VERSION ${this.#settings.version}\r\n`);
-        return Outcome.Continue;
+        return true;
       case "verbosity":
         this.#settings.verbosity = Math.min(request.level, 2);
         reply(out, "OK", request.noreply);
-        return Outcome.Continue;
+        return true;
       case "quit":
-        return Outcome.Close;
+        return false;
       case "shutdown":
         if (!this.#settings.enableShutdown) {
           reply(out, "SHUTDOWN_NOT_ENABLED", false);
-          return Outcome.Continue;
+          return true;
         }
         if (
           request.args.length === 0 || (request.args.length === 1 && request.args[0] === "graceful")
         ) {
           this.#control.shutdown();
-          return Outcome.Close;
+          return false;
         }
         reply(out, "INVALID_SHUTDOWN_MODE", false);
-        return Outcome.Continue;
+        return true;
       case "meta":
         // mn makes memcached write what it has buffered.
         if (this.#meta.handle(request, out)) connection.sentMark = out.length;
-        return Outcome.Continue;
+        return true;
       case "invalid":
         reply(out, request.reply, request.noreply);
-        return Outcome.Continue;
+        return true;
     }
-  }
-
-  /** Answers the keys of a paused retrieval, pausing again when the buffer fills. */
-  resume(out: WriteBuffer, connection: ConnectionInfo): Outcome {
-    const request = connection.pending;
-    if (request === undefined) return Outcome.Continue;
-    const store = this.#store;
-    const touch = request.command === "gat" || request.command === "gats";
-    const withCas = request.command === "gets" || request.command === "gats";
-    const keys = request.keys;
-    // A multi-get reads its keys' index entries a batch ahead, so their cache misses overlap.
-    let ahead = keys.length > 1 ? connection.pendingIndex : keys.length;
-    for (let i = connection.pendingIndex; i < keys.length; i++) {
-      if (i === ahead) ahead += store.prefetch(keys, i);
-      const slot = touch ? store.touch(keys[i], request.exptime) : store.get(keys[i]);
-      if (this.#prefixes.enabled) this.#prefixes.recordGet(keys[i], slot >= 0);
-      if (slot < 0) continue;
-      const value = store.items.value(slot);
-      writeValueHeader(
-        out,
-        store.items.key(slot),
-        store.items.flags(slot),
-        value.length,
-        withCas ? store.items.casUnique(slot) : undefined,
-      );
-      out.bytes(value);
-      out.bytes(CRLF);
-      if (out.length >= RETRIEVAL_HIGH_WATER && i + 1 < keys.length) {
-        connection.pendingIndex = i + 1;
-        return Outcome.More;
-      }
-    }
-    connection.pending = undefined;
-    if (request.badKey) {
-      // memcached drops every reply it has not sent yet, this get's hits included.
-      out.truncate(connection.sentMark);
-      out.bytes(REPLY.BAD_COMMAND_LINE_FORMAT);
-    } else {
-      out.bytes(REPLY.END);
-      connection.sentMark = out.length;
-    }
-    return Outcome.Continue;
   }
 
   #storage(request: StorageRequest, out: WriteBuffer): void {

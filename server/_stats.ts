@@ -8,23 +8,8 @@
 import process from "node:process";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
 import type { Clock } from "./clock.ts";
-import type { ConnectionInfo } from "./commands.ts";
 import type { Store } from "./_store.ts";
-
-/** The settings `stats settings` reports and the handlers consult. */
-export interface Settings {
-  port: number;
-  hostname: string;
-  memoryLimit: number;
-  maxItemSize: number;
-  maxConnections: number;
-  evictions: boolean;
-  cas: boolean;
-  enableShutdown: boolean;
-  verbosity: number;
-  threads: number;
-  version: string;
-}
+import type { ConnectionInfo, Settings } from "./_types.ts";
 
 function stat(out: WriteBuffer, name: string, value: string | number | bigint): void {
   out.latin1(`STAT ${name} ${value}\r\n`);

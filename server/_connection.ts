@@ -1,0 +1,184 @@
+/**
+ * One client connection's whole life, as memcached's `conn` and
+ * `drive_machine`: read whatever is there, parse every complete request in
+ * it, answer each into one reply buffer, then write once. A multi-get whose
+ * reply outgrows the buffer is paused here between writes; input that breaks
+ * memcached's limits closes the connection, as memcached does.
+ *
+ * @module
+ */
+
+import { ProtocolError } from "../protocol/errors.ts";
+import { type Request, RequestParser } from "../protocol/request_parser.ts";
+import { WriteBuffer } from "../protocol/write_buffer.ts";
+import type { CommandHandler } from "./_commands.ts";
+import type { PrefetchTurn } from "./_prefetch_turn.ts";
+import type { ServerStats } from "./_stats.ts";
+import type { ConnectionInfo } from "./_types.ts";
+
+/** What a connection needs of the server's settings. */
+export interface ConnectionSettings {
+  /** The item size limit (`-I`), which the parser checks data blocks against. */
+  maxItemSize: number;
+  /** Whether cas is on (`-C` turns it off), which item sizes count. */
+  useCas: boolean;
+  /** 1 logs errors, 2 also every connection opened and closed. */
+  verbosity: number;
+  /** Where single gets read ahead with the other connections' of the same turn. */
+  turn: PrefetchTurn;
+}
+
+const READ_SIZE = 64 * 1024;
+/** Past this many buffered reply bytes a connection writes before parsing more. */
+const WRITE_HIGH_WATER = 1024 * 1024;
+
+let nextConnectionId = 1;
+
+/** One client connection: read, parse every complete request, answer into one buffer, write once. */
+export class Connection {
+  /** What `stats conns` shows of it, and where its replies stand. */
+  readonly info: ConnectionInfo;
+  /** Settles once the connection has closed. */
+  readonly done: Promise<void>;
+  #conn: Deno.TcpConn;
+  #handler: CommandHandler;
+  #stats: ServerStats;
+  #parser: RequestParser;
+  #out = new WriteBuffer();
+  #closed = false;
+  #finish!: () => void;
+  #verbosity: number;
+  #turn: PrefetchTurn;
+
+  /** A connection accepted on `listenAddr`; nothing is read until `run`. */
+  constructor(
+    conn: Deno.TcpConn,
+    listenAddr: Deno.NetAddr,
+    handler: CommandHandler,
+    stats: ServerStats,
+    settings: ConnectionSettings,
+  ) {
+    this.#conn = conn;
+    this.#handler = handler;
+    this.#stats = stats;
+    this.#verbosity = settings.verbosity;
+    this.#turn = settings.turn;
+    this.#parser = new RequestParser({
+      maxItemSize: settings.maxItemSize,
+      useCas: settings.useCas,
+    });
+    this.info = {
+      id: nextConnectionId++,
+      addr: conn.remoteAddr as Deno.NetAddr,
+      listenAddr,
+      lastCommandTime: stats.now(),
+      state: "conn_waiting",
+      sentMark: 0,
+      requests: 0,
+    };
+    this.done = new Promise((resolve) => this.#finish = resolve);
+    try {
+      conn.setNoDelay(true);
+    } catch { /* not a TCP socket */ }
+  }
+
+  /** Closes the socket; `run` then ends. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch { /* already closed */ }
+  }
+
+  /** Serves the connection until the client leaves, a request closes it, or `close`. */
+  async run(): Promise<void> {
+    const parser = this.#parser;
+    const out = this.#out;
+    const handler = this.#handler;
+    const info = this.info;
+    if (this.#verbosity > 1) console.error(`<${info.id} new client connection`);
+    try {
+      reading: while (!this.#closed) {
+        info.state = "conn_waiting";
+        const n = await this.#conn.read(parser.reserve(READ_SIZE));
+        if (n === null) break;
+        parser.commit(n);
+        this.#stats.bytesRead += n;
+        info.state = "conn_parse_cmd";
+        info.lastCommandTime = this.#stats.now();
+        let request = this.#next();
+        // A multi-get reads its own keys ahead; a single get joins the turn.
+        if (request?.type === "retrieval" && request.keys.length === 1) {
+          await this.#turn.join(request.keys[0]);
+        }
+        for (; request !== undefined; request = this.#next()) {
+          if (request === null) break reading;
+          if (request.type === "retrieval") {
+            // A reply past the buffer's mark is written before the next key is answered.
+            let next = handler.retrieve(request, 0, out, info);
+            while (next >= 0) {
+              await this.#flush();
+              next = handler.retrieve(request, next, out, info);
+            }
+          } else if (!handler.handle(request, out, info)) {
+            await this.#flush();
+            break reading;
+          }
+          if (out.length >= WRITE_HIGH_WATER) await this.#flush();
+        }
+        if (out.length > 0) {
+          // The usual end of a batch, inlined: one write takes it all.
+          const view = out.view();
+          info.state = "conn_mwrite";
+          const sent = await this.#conn.write(view);
+          if (sent < view.length) await this.#flush(sent);
+          else this.#wrote(view.length);
+        }
+        info.sentMark = 0;
+        info.requests = 0;
+      }
+    } catch (error) {
+      if (
+        !(error instanceof Deno.errors.ConnectionReset ||
+          error instanceof Deno.errors.BrokenPipe ||
+          error instanceof Deno.errors.BadResource ||
+          error instanceof Deno.errors.Interrupted)
+      ) {
+        if (this.#verbosity > 0) console.error(`${info.id}: ${error}`);
+      }
+    } finally {
+      this.close();
+      if (this.#verbosity > 1) console.error(`<${info.id} connection closed.`);
+      this.#finish();
+    }
+  }
+
+  /** The next request; null when the input breaks memcached's limits and the connection must close. */
+  #next(): Request | null | undefined {
+    try {
+      return this.#parser.next();
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      if (this.#verbosity > 0) console.error(`${this.info.id}: ${error.message}`);
+      return null;
+    }
+  }
+
+  /** Writes what is buffered, from byte `sent` on. */
+  async #flush(sent = 0): Promise<void> {
+    const out = this.#out;
+    this.info.sentMark = 0;
+    this.info.requests = 0;
+    if (out.length === 0) return;
+    this.info.state = "conn_mwrite";
+    const view = out.view();
+    while (sent < view.length) sent += await this.#conn.write(view.subarray(sent));
+    this.#wrote(view.length);
+  }
+
+  #wrote(bytes: number): void {
+    this.#stats.bytesWritten += bytes;
+    this.#out.clear();
+  }
+}
