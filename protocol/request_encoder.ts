@@ -14,6 +14,8 @@ export type EncodableRequest = Exclude<Request, InvalidRequest>;
 
 const SPACE = 0x20;
 const CRLF = new Uint8Array([0x0d, 0x0a]);
+const GET_ = new Uint8Array([0x67, 0x65, 0x74, SPACE]);
+const GETS_ = new Uint8Array([0x67, 0x65, 0x74, 0x73, SPACE]);
 
 /**
  * Checks a key as python-memcached does: 1 to 250 bytes, none of them a
@@ -180,6 +182,33 @@ export function writeRequest(sink: ByteSink, request: EncodableRequest): void {
       }
       return;
   }
+}
+
+/**
+ * Writes a `get` or `gets` line whose keys the caller has already checked,
+ * as a client's hot path does: unlike {@linkcode writeRequest}, nothing is
+ * checked again, so keys that are empty, too long or hold a control
+ * character or space go out as given.
+ *
+ * @param sink Where the bytes go.
+ * @param command `"get"`, or `"gets"` for the cas tokens too.
+ * @param keys One key, or several joined by single spaces, each already
+ *   checked as {@linkcode assertValidKey} checks it.
+ *
+ * @example A multi-get line from keys joined once
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { WriteBuffer, writeGetLine } from "@x/memcache/protocol";
+ *
+ * const out = new WriteBuffer();
+ * writeGetLine(out, "gets", new TextEncoder().encode("user:1 user:2"));
+ * assert.equal(new TextDecoder().decode(out.view()), "gets user:1 user:2\r\n");
+ * ```
+ */
+export function writeGetLine(sink: ByteSink, command: "get" | "gets", keys: Uint8Array): void {
+  sink.bytes(command === "get" ? GET_ : GETS_);
+  sink.bytes(keys);
+  sink.bytes(CRLF);
 }
 
 /**

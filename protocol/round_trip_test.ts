@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { bytes, drain, feedings, snapshot } from "../tests/_feed.ts";
-import { type EncodableRequest, encodeRequest, writeRequest } from "./request_encoder.ts";
+import {
+  type EncodableRequest,
+  encodeRequest,
+  writeGetLine,
+  writeRequest,
+} from "./request_encoder.ts";
 import { RequestParser } from "./request_parser.ts";
 import { encodeResponse, writeResponse, writeValueHeader } from "./response_encoder.ts";
 import { type Response, ResponseParser } from "./response_parser.ts";
@@ -141,6 +146,28 @@ Deno.test("encoders allocate exactly the frame's length and match the batched wr
   const parser = new RequestParser();
   parser.push(batch.view());
   for (const request of REQUESTS) assert.deepEqual(snapshot(parser.next()), snapshot(request));
+});
+
+Deno.test("writeGetLine writes the get and gets lines writeRequest writes, however they are read", () => {
+  for (const command of ["get", "gets"] as const) {
+    for (const keys of [[k], [k, bytes("b"), bytes("\xc3\xa9t\xc3\xa9")]]) {
+      const joined = bytes(keys.map((key) => String.fromCharCode(...key)).join(" "));
+      const out = new WriteBuffer(8);
+      writeGetLine(out, command, joined);
+      const request: EncodableRequest = {
+        type: "retrieval",
+        command,
+        keys,
+        exptime: 0,
+        badKey: false,
+      };
+      assert.deepEqual(snapshot(out.view()), snapshot(encodeRequest(request)));
+      for (const [how, chunks] of feedings(out.view())) {
+        const frames = drain(new RequestParser(), chunks);
+        assert.deepEqual(frames, [snapshot(request)], `${command} of ${keys.length} fed ${how}`);
+      }
+    }
+  }
 });
 
 Deno.test("writeValueHeader writes memcached's VALUE line", () => {
