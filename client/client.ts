@@ -6,7 +6,7 @@
 
 import { ConnectionError, NoServerError, ProtocolError, TimeoutError } from "../protocol/errors.ts";
 import type { MetaResponse, Response } from "../protocol/response_parser.ts";
-import { writeRequest } from "../protocol/request_encoder.ts";
+import { writeGetLine, writeRequest } from "../protocol/request_encoder.ts";
 import type { ByteSink } from "../protocol/write_buffer.ts";
 import type { StorageCommand } from "../protocol/request_parser.ts";
 import { type Serializer, ValueCodec } from "./codec.ts";
@@ -251,9 +251,6 @@ interface Server {
 
 const encoder = new TextEncoder();
 const MAX_KEY = 250;
-const GET_ = encoder.encode("get ");
-const GETS_ = encoder.encode("gets ");
-const CRLF = encoder.encode("\r\n");
 
 function parseServer(address: ServerAddress, index: number): ServerSpec {
   const [text, weight] = typeof address === "string" ? [address, 1] : address;
@@ -1065,11 +1062,7 @@ export class Client implements AsyncDisposable {
           await server.connection.send(
             // The first round's group of every key is every key in order: the line as #keys wrote it.
             first && group.length === names.length
-              ? (sink) => {
-                sink.bytes(GET_);
-                sink.bytes(keyBlock.line);
-                sink.bytes(CRLF);
-              }
+              ? (sink) => writeGetLine(sink, "get", keyBlock.line)
               : (sink) =>
                 writeRequest(sink, {
                   type: "retrieval",
@@ -1424,13 +1417,9 @@ export class Client implements AsyncDisposable {
     try {
       const bytes = this.#key(key);
       const codec = this.#codec;
-      const command = withCas ? GETS_ : GET_;
+      const command = withCas ? "gets" : "get";
       // The key was checked by #key: the line is written as is.
-      const write = (sink: ByteSink) => {
-        sink.bytes(command);
-        sink.bytes(bytes);
-        sink.bytes(CRLF);
-      };
+      const write = (sink: ByteSink) => writeGetLine(sink, command, bytes);
       return this.#route(bytes, (connection) => {
         let result: R | undefined;
         let failure: unknown;
