@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { CallOptions } from "./client.ts";
+import type { CallOptions } from "./options.ts";
 
 /** Options of {@linkcode Client.metaGet}: what to return, and how to change the item. */
 export interface MetaGetOptions extends CallOptions {

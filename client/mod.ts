@@ -46,20 +46,20 @@
 export type { Router, ServerSpec } from "./router.ts";
 export { PythonRouter, type PythonRouterOptions } from "./python_router.ts";
 export { KetamaRouter, type KetamaRouterOptions } from "./ketama_router.ts";
-export {
-  type CallOptions,
-  type CasValue,
-  Client,
-  type ClientOptions,
-  type ClientTlsOptions,
-  type DeleteOptions,
-  type FlushOptions,
-  type MultiOptions,
-  type ServerAddress,
-  type SetMultiOptions,
-  type StatsOptions,
-  type StoreOptions,
-} from "./client.ts";
+export { Client } from "./client.ts";
+export type {
+  CallOptions,
+  CasValue,
+  ClientOptions,
+  ClientTlsOptions,
+  DeleteOptions,
+  FlushOptions,
+  MultiOptions,
+  ServerAddress,
+  SetMultiOptions,
+  StatsOptions,
+  StoreOptions,
+} from "./options.ts";
 export type {
   GetOrSetOptions,
   MetaArithmeticOptions,

@@ -1,0 +1,219 @@
+/**
+ * The options the client's calls take, and what `gets` returns: shared by
+ * the client and the files beside it, so that none of them imports another
+ * for a type.
+ *
+ * @module
+ */
+
+import type { Serializer } from "./codec.ts";
+import type { Router } from "./router.ts";
+
+/**
+ * A server as the client is given it: `"host:port"` (`"host"` alone means
+ * port 11211, `"[::1]:11211"` an IPv6 address), or a `["host:port", weight]`
+ * pair, as python-memcached takes them.
+ */
+export type ServerAddress = string | readonly [string, number];
+
+/** TLS settings for {@linkcode ClientOptions.tls}. */
+export interface ClientTlsOptions {
+  /** CA certificates (PEM) to trust on top of the system's. */
+  caCerts?: string[];
+}
+
+/** Options of {@linkcode Client}. */
+export interface ClientOptions {
+  /**
+   * Log connection failures and dead servers to stderr.
+   *
+   * @default {false}
+   */
+  debug?: boolean;
+  /**
+   * Remember the cas token of every `gets`, so that `cas(key, value)` without
+   * a token uses it (python-memcached's `cache_cas`).
+   *
+   * @default {false}
+   */
+  cacheCas?: boolean;
+  /**
+   * How long a server that failed is left out of routing, in milliseconds.
+   *
+   * @default {30000}
+   */
+  deadRetry?: number;
+  /**
+   * How long a reply may take, in milliseconds.
+   *
+   * @default {3000}
+   */
+  socketTimeout?: number;
+  /**
+   * How long opening a connection may take, in milliseconds.
+   *
+   * @default {3000}
+   */
+  connectTimeout?: number;
+  /**
+   * Compress values longer than this many bytes with zlib when that makes
+   * them smaller; 0 never compresses.
+   *
+   * @default {0}
+   */
+  minCompressLen?: number;
+  /**
+   * The longest key, in bytes, after the prefix; at most 250.
+   *
+   * @default {250}
+   */
+  serverMaxKeyLength?: number;
+  /**
+   * The largest value, in bytes after encoding and compression; larger ones
+   * are refused with a `RangeError` before anything is sent. 0 turns the check off.
+   *
+   * @default {1048576}
+   */
+  serverMaxValueLength?: number;
+  /**
+   * A prefix put before every key of `getMulti`, `setMulti` and
+   * `deleteMulti` (python-memcached's `key_prefix`); results use the keys
+   * without it.
+   *
+   * @default {""}
+   */
+  keyPrefix?: string;
+  /**
+   * How keys are placed: `"python"` as python-memcached does
+   * ({@linkcode PythonRouter}), `"ketama"` as libmemcached's weighted ketama
+   * ({@linkcode KetamaRouter}), or a router of your own, built over the same
+   * server list.
+   *
+   * @default {"python"}
+   */
+  routing?: "python" | "ketama" | Router;
+  /**
+   * Passed to {@linkcode PythonRouter}: hash 0 as 1, as python-memcached up
+   * to 1.59 does.
+   *
+   * @default {false}
+   */
+  legacyZeroHash?: boolean;
+  /**
+   * Reach the servers over TLS (memcached's `-Z`): `true` trusts the system's
+   * CA certificates, `{ caCerts }` adds PEM certificates of your own.
+   *
+   * @default {false}
+   */
+  tls?: boolean | ClientTlsOptions;
+  /**
+   * How values that are not bytes, text or integers are stored (flag 256).
+   *
+   * @default {JSON as UTF-8}
+   */
+  serializer?: Serializer;
+  /**
+   * What a stored value with flags this client cannot decode (a Python
+   * pickle, flag 1) becomes: `"throw"` a `ValueFlagsError`, or `"bytes"`
+   * its raw bytes.
+   *
+   * @default {"throw"}
+   */
+  undecodable?: "throw" | "bytes";
+}
+
+/** Options every call takes. */
+export interface CallOptions {
+  /**
+   * Rejects the call with the signal's reason when aborted.
+   *
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
+}
+
+/** Options of the storage calls. */
+export interface StoreOptions extends CallOptions {
+  /**
+   * Expiry: 0 never, up to 30 days in seconds, else a Unix time.
+   *
+   * @default {0}
+   */
+  exptime?: number;
+  /**
+   * Ask for no reply: the call resolves `true` once the request is written.
+   *
+   * @default {false}
+   */
+  noreply?: boolean;
+  /**
+   * Overrides the client's `minCompressLen` for this value.
+   *
+   * @default {the client's}
+   */
+  minCompressLen?: number;
+}
+
+/** Options of `delete`. */
+export interface DeleteOptions extends CallOptions {
+  /**
+   * Ask for no reply: the call resolves `true` once the request is written.
+   *
+   * @default {false}
+   */
+  noreply?: boolean;
+}
+
+/** Options of `getMulti` and `deleteMulti`. */
+export interface MultiOptions extends CallOptions {
+  /**
+   * Overrides the client's `keyPrefix` for this call.
+   *
+   * @default {the client's}
+   */
+  keyPrefix?: string;
+}
+
+/** Options of `setMulti`. */
+export interface SetMultiOptions extends MultiOptions {
+  /**
+   * Expiry: 0 never, up to 30 days in seconds, else a Unix time.
+   *
+   * @default {0}
+   */
+  exptime?: number;
+  /**
+   * Overrides the client's `minCompressLen` for these values.
+   *
+   * @default {the client's}
+   */
+  minCompressLen?: number;
+}
+
+/** Options of `flushAll`. */
+export interface FlushOptions extends CallOptions {
+  /**
+   * Seconds until the flush.
+   *
+   * @default {0}
+   */
+  delay?: number;
+}
+
+/** Options of `stats`. */
+export interface StatsOptions extends CallOptions {
+  /**
+   * The group to ask for (`"items"`, `"slabs"`, `"settings"`); none for the general stats.
+   *
+   * @default {undefined}
+   */
+  group?: string;
+}
+
+/** A value with its cas token, from `gets`. */
+export interface CasValue<T> {
+  /** The value. */
+  value: T;
+  /** The cas unique to pass to `cas`. */
+  cas: bigint;
+}
