@@ -30,6 +30,7 @@ import type {
   MetaSetResult,
 } from "./meta.ts";
 import { KetamaRouter } from "./ketama_router.ts";
+import { keyAt, type KeyBlock, KeyEncoder, latin1 } from "./_key_encoder.ts";
 import { PythonRouter } from "./python_router.ts";
 import type { Router, ServerSpec } from "./router.ts";
 import type {
@@ -51,9 +52,6 @@ interface Server {
   connection: Connection;
   deadUntil: number;
 }
-
-const encoder = new TextEncoder();
-const MAX_KEY = 250;
 
 function parseServer(address: ServerAddress, index: number): ServerSpec {
   const [text, weight] = typeof address === "string" ? [address, 1] : address;
@@ -77,34 +75,6 @@ function parseServer(address: ServerAddress, index: number): ServerSpec {
   return { host, port, weight };
 }
 
-/** The bytes of an ASCII string of up to 250 characters, without a call into the runtime; else undefined. */
-function asciiBytes(text: string): Uint8Array | undefined {
-  const n = text.length;
-  if (n > 250) return undefined;
-  const bytes = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x80) return undefined;
-    bytes[i] = c;
-  }
-  return bytes;
-}
-
-/**
- * A multi-get's keys as bytes: `line` holds them with a space between each,
- * as a `get` line carries them, and key i is line[starts[i], starts[i + 1] - 1).
- * The last entry of `starts` is one past the line's end.
- */
-interface KeyBlock {
-  line: Uint8Array;
-  starts: number[];
-}
-
-/** Key `i` of `keys`, as a view into its line. */
-function keyAt(keys: KeyBlock, i: number): Uint8Array {
-  return keys.line.subarray(keys.starts[i], keys.starts[i + 1] - 1);
-}
-
 /**
  * Which requested places a `getMulti` got answers for, kept once the result
  * was given every key up front, each held by `MISSING`.
@@ -118,10 +88,6 @@ interface Hits {
 
 /** Holds a key's place in a `getMulti` result until its value comes. */
 const MISSING: unknown = Symbol("missing");
-
-function latin1(bytes: Uint8Array): string {
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
-}
 
 function unexpected(frame: Response): never {
   throw new ProtocolError(`Cannot read reply: unexpected ${JSON.stringify(frame.type)} frame`);
@@ -313,12 +279,12 @@ export class Client implements AsyncDisposable {
   #servers: Server[];
   #router: Router;
   #codec: ValueCodec;
+  #maxValueLength: number;
   #debug: boolean;
   #cacheCas: boolean;
   #casIds = new Map<string, bigint>();
   #deadRetry: number;
-  #maxKeyLength: number;
-  #maxValueLength: number;
+  #keys: KeyEncoder;
   #keyPrefix: string;
   #closed = false;
   #alive = (index: number): boolean => this.#aliveAt(index, performance.now());
@@ -343,15 +309,7 @@ export class Client implements AsyncDisposable {
     this.#debug = options.debug ?? false;
     this.#cacheCas = options.cacheCas ?? false;
     this.#deadRetry = options.deadRetry ?? 30_000;
-    this.#maxKeyLength = options.serverMaxKeyLength ?? MAX_KEY;
-    if (
-      !Number.isInteger(this.#maxKeyLength) || this.#maxKeyLength < 1 ||
-      this.#maxKeyLength > MAX_KEY
-    ) {
-      throw new RangeError(
-        `Cannot create client: serverMaxKeyLength ${this.#maxKeyLength} is outside 1..250`,
-      );
-    }
+    this.#keys = new KeyEncoder(options.serverMaxKeyLength ?? 250);
     this.#maxValueLength = options.serverMaxValueLength ?? 1024 * 1024;
     this.#keyPrefix = options.keyPrefix ?? "";
     this.#codec = new ValueCodec({
@@ -531,7 +489,7 @@ export class Client implements AsyncDisposable {
    * @returns `true` when deleted, `false` when absent.
    */
   delete(key: string, options: DeleteOptions = {}): Promise<boolean> {
-    const bytes = this.#key(key);
+    const bytes = this.#keys.encode(key);
     return this.#route(bytes, (connection) => {
       const write = (sink: Parameters<typeof writeRequest>[0]) =>
         writeRequest(sink, { type: "delete", key: bytes, noreply: options.noreply ?? false });
@@ -586,7 +544,7 @@ export class Client implements AsyncDisposable {
    * @returns `true` when touched, `false` when absent.
    */
   touch(key: string, exptime: number, options: DeleteOptions = {}): Promise<boolean> {
-    const bytes = this.#key(key);
+    const bytes = this.#keys.encode(key);
     return this.#route(bytes, (connection) => {
       const write = (sink: Parameters<typeof writeRequest>[0]) =>
         writeRequest(sink, {
@@ -652,7 +610,7 @@ export class Client implements AsyncDisposable {
    */
   metaSet(key: string, value: unknown, options: MetaSetOptions = {}): Promise<MetaSetResult> {
     try {
-      const bytes = this.#key(key);
+      const bytes = this.#keys.encode(key);
       const appending = options.mode === "append" || options.mode === "prepend";
       if (appending && typeof value !== "string" && !(value instanceof Uint8Array)) {
         throw new TypeError(`Cannot ${options.mode} to "${key}": the value is not bytes or text`);
@@ -684,7 +642,7 @@ export class Client implements AsyncDisposable {
    */
   metaDelete(key: string, options: MetaDeleteOptions = {}): Promise<MetaDeleteResult> {
     try {
-      const bytes = this.#key(key);
+      const bytes = this.#keys.encode(key);
       const flags = metaDeleteFlags(options);
       return this.#meta("md", bytes, flags, EMPTY, META_DELETE_READER, options.signal);
     } catch (error) {
@@ -718,7 +676,7 @@ export class Client implements AsyncDisposable {
     options: MetaArithmeticOptions = {},
   ): Promise<MetaArithmeticResult> {
     try {
-      const bytes = this.#key(key);
+      const bytes = this.#keys.encode(key);
       const flags = metaArithmeticFlags(options);
       return this.#meta("ma", bytes, flags, EMPTY, META_ARITHMETIC_READER, options.signal);
     } catch (error) {
@@ -829,7 +787,7 @@ export class Client implements AsyncDisposable {
     // A repeated key is asked for again, as python-memcached does: each reply
     // line then answers its own place in the request.
     const names = [...keys];
-    const keyBlock = this.#keys(prefix === "" ? names : names.map((key) => prefix + key));
+    const keyBlock = this.#keys.block(prefix === "" ? names : names.map((key) => prefix + key));
     // Keys are the caller's data, not property names: on a plain object a
     // "__proto__" hit would set the prototype instead, and a missed
     // "toString" would read as found. Without a prototype V8 also keeps the
@@ -863,7 +821,7 @@ export class Client implements AsyncDisposable {
         const server = this.#servers[index];
         try {
           await server.connection.send(
-            // The first round's group of every key is every key in order: the line as #keys wrote it.
+            // The first round's group of every key is every key in order: the line as KeyEncoder.block wrote it.
             first && group.length === names.length
               ? (sink) => writeGetLine(sink, "get", keyBlock.line)
               : (sink) =>
@@ -923,7 +881,7 @@ export class Client implements AsyncDisposable {
       : Object.entries(entries);
     const encoded = pairs.map(([key, value]) => ({
       key,
-      bytes: this.#key(prefix + key),
+      bytes: this.#keys.encode(prefix + key),
       value: this.#encode(value, options.minCompressLen),
     }));
     const results = await Promise.all(
@@ -964,7 +922,7 @@ export class Client implements AsyncDisposable {
    */
   async deleteMulti(keys: Iterable<string>, options: MultiOptions = {}): Promise<boolean> {
     const prefix = options.keyPrefix ?? this.#keyPrefix;
-    const all = [...keys].map((key) => this.#key(prefix + key));
+    const all = [...keys].map((key) => this.#keys.encode(prefix + key));
     const results = await Promise.all(
       all.map((bytes) =>
         this.#route(bytes, (connection) =>
@@ -1045,74 +1003,6 @@ export class Client implements AsyncDisposable {
     return Promise.resolve();
   }
 
-  #key(key: string): Uint8Array {
-    if (typeof key !== "string") {
-      throw new TypeError(`Cannot use key: expected a string, got ${typeof key}`);
-    }
-    const bytes = asciiBytes(key) ?? encoder.encode(key);
-    if (bytes.length === 0 || bytes.length > this.#maxKeyLength) {
-      throw new RangeError(
-        `Cannot use key: length ${bytes.length} is outside 1..${this.#maxKeyLength} bytes`,
-      );
-    }
-    for (let i = 0; i < bytes.length; i++) {
-      if (bytes[i] <= 0x20 || bytes[i] === 0x7f) {
-        throw new TypeError(
-          `Cannot use key "${key}": byte ${i} is a control character or space`,
-        );
-      }
-    }
-    return bytes;
-  }
-
-  /**
-   * The bytes of many keys, checked as `#key` checks them, in one block with
-   * a space between each, as a multi-get's request line carries them.
-   */
-  #keys(keys: string[]): KeyBlock {
-    for (const key of keys) if (typeof key !== "string") return this.#eachKey(keys);
-    // One join copies the keys' characters without making V8 flatten each key
-    // string first, as reading it by charCodeAt would, and one call encodes them.
-    const text = keys.join(" ");
-    const line = new Uint8Array(text.length);
-    const { read, written } = encoder.encodeInto(text, line);
-    if (read !== text.length || written !== text.length) return this.#eachKey(keys);
-    const starts: number[] = new Array(keys.length + 1);
-    const max = Math.min(this.#maxKeyLength, 250);
-    let at = 0;
-    for (let k = 0; k < keys.length; k++) {
-      const n = keys[k].length;
-      let plain = n > 0 && n <= max;
-      for (let i = at; plain && i < at + n; i++) {
-        if (line[i] <= 0x20 || line[i] >= 0x7f) plain = false;
-      }
-      // A bad key, which #key names in its error, or one over 250 bytes.
-      if (!plain) return this.#eachKey(keys);
-      starts[k] = at;
-      at += n + 1;
-    }
-    starts[keys.length] = at;
-    return { line, starts };
-  }
-
-  /** As `#keys`, one key at a time: for UTF-8 keys, and for bad keys, which `#key` names. */
-  #eachKey(keys: string[]): KeyBlock {
-    const each = keys.map((key) => this.#key(key));
-    let total = each.length;
-    for (const bytes of each) total += bytes.length;
-    const line = new Uint8Array(Math.max(total - 1, 0));
-    const starts: number[] = new Array(each.length + 1);
-    let at = 0;
-    for (let k = 0; k < each.length; k++) {
-      if (k > 0) line[at - 1] = 0x20;
-      line.set(each[k], at);
-      starts[k] = at;
-      at += each[k].length + 1;
-    }
-    starts[each.length] = at;
-    return { line, starts };
-  }
-
   #encode(value: unknown, minCompressLen?: number): { flags: number; data: Uint8Array } {
     const encoded = this.#codec.encode(value, minCompressLen);
     if (this.#maxValueLength > 0 && encoded.data.length > this.#maxValueLength) {
@@ -1182,7 +1072,7 @@ export class Client implements AsyncDisposable {
     options: StoreOptions,
   ): Promise<boolean> {
     try {
-      const bytes = this.#key(key);
+      const bytes = this.#keys.encode(key);
       const { flags, data } = this.#encode(value, options.minCompressLen);
       const noreply = options.noreply ?? false;
       const write = (sink: Parameters<typeof writeRequest>[0]) =>
@@ -1218,10 +1108,10 @@ export class Client implements AsyncDisposable {
     hit: (value: T, cas: bigint) => R,
   ): Promise<R | undefined> {
     try {
-      const bytes = this.#key(key);
+      const bytes = this.#keys.encode(key);
       const codec = this.#codec;
       const command = withCas ? "gets" : "get";
-      // The key was checked by #key: the line is written as is.
+      // The key was checked by KeyEncoder.encode: the line is written as is.
       const write = (sink: ByteSink) => writeGetLine(sink, command, bytes);
       return this.#route(bytes, (connection) => {
         let result: R | undefined;
@@ -1253,7 +1143,7 @@ export class Client implements AsyncDisposable {
     options: CallOptions,
   ): Promise<number | bigint | undefined> {
     try {
-      const bytes = this.#key(key);
+      const bytes = this.#keys.encode(key);
       if (typeof delta === "number" && !Number.isSafeInteger(delta)) {
         throw new RangeError(`Cannot ${command}: delta ${delta} is not an integer`);
       }
@@ -1306,7 +1196,7 @@ export class Client implements AsyncDisposable {
 
   #metaGet<T>(key: string, options: MetaGetOptions): Promise<MetaHit<T> | undefined> {
     try {
-      const bytes = this.#key(key);
+      const bytes = this.#keys.encode(key);
       const flags = metaGetFlags(options);
       const withValue = options.value ?? true;
       const codec = this.#codec;
