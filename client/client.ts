@@ -9,7 +9,7 @@ import type { MetaResponse, Response } from "../protocol/response_parser.ts";
 import { writeGetLine, writeRequest } from "../protocol/request_encoder.ts";
 import type { ByteSink } from "../protocol/write_buffer.ts";
 import type { StorageCommand } from "../protocol/request_parser.ts";
-import { ValueCodec } from "./codec.ts";
+import { LimitedCodec } from "./_limited_codec.ts";
 import { Connection, type ReplyReader, UnsentError } from "./connection.ts";
 import {
   metaArithmeticFlags,
@@ -278,8 +278,7 @@ function wholeSeconds(name: string, value: number, min: number, max: number): nu
 export class Client implements AsyncDisposable {
   #servers: Server[];
   #router: Router;
-  #codec: ValueCodec;
-  #maxValueLength: number;
+  #codec: LimitedCodec;
   #debug: boolean;
   #cacheCas: boolean;
   #casIds = new Map<string, bigint>();
@@ -310,12 +309,12 @@ export class Client implements AsyncDisposable {
     this.#cacheCas = options.cacheCas ?? false;
     this.#deadRetry = options.deadRetry ?? 30_000;
     this.#keys = new KeyEncoder(options.serverMaxKeyLength ?? 250);
-    this.#maxValueLength = options.serverMaxValueLength ?? 1024 * 1024;
     this.#keyPrefix = options.keyPrefix ?? "";
-    this.#codec = new ValueCodec({
+    this.#codec = new LimitedCodec({
       minCompressLen: options.minCompressLen,
       serializer: options.serializer,
       undecodable: options.undecodable,
+      maxValueLength: options.serverMaxValueLength,
     });
     const routing = options.routing ?? "python";
     this.#router = routing === "python"
@@ -615,7 +614,7 @@ export class Client implements AsyncDisposable {
       if (appending && typeof value !== "string" && !(value instanceof Uint8Array)) {
         throw new TypeError(`Cannot ${options.mode} to "${key}": the value is not bytes or text`);
       }
-      const encoded = this.#encode(value, appending ? 0 : options.minCompressLen);
+      const encoded = this.#codec.encode(value, appending ? 0 : options.minCompressLen);
       const flags = metaSetFlags(options, encoded.flags);
       return this.#meta("ms", bytes, flags, encoded.data, META_SET_READER, options.signal);
     } catch (error) {
@@ -882,7 +881,7 @@ export class Client implements AsyncDisposable {
     const encoded = pairs.map(([key, value]) => ({
       key,
       bytes: this.#keys.encode(prefix + key),
-      value: this.#encode(value, options.minCompressLen),
+      value: this.#codec.encode(value, options.minCompressLen),
     }));
     const results = await Promise.all(
       encoded.map(({ bytes, value }) =>
@@ -1003,16 +1002,6 @@ export class Client implements AsyncDisposable {
     return Promise.resolve();
   }
 
-  #encode(value: unknown, minCompressLen?: number): { flags: number; data: Uint8Array } {
-    const encoded = this.#codec.encode(value, minCompressLen);
-    if (this.#maxValueLength > 0 && encoded.data.length > this.#maxValueLength) {
-      throw new RangeError(
-        `Cannot store value: ${encoded.data.length} bytes is over the limit of ${this.#maxValueLength}`,
-      );
-    }
-    return encoded;
-  }
-
   #markDead(server: Server, error: ConnectionError): void {
     server.deadUntil = performance.now() + this.#deadRetry;
     if (this.#debug && !this.#closed) {
@@ -1073,7 +1062,7 @@ export class Client implements AsyncDisposable {
   ): Promise<boolean> {
     try {
       const bytes = this.#keys.encode(key);
-      const { flags, data } = this.#encode(value, options.minCompressLen);
+      const { flags, data } = this.#codec.encode(value, options.minCompressLen);
       const noreply = options.noreply ?? false;
       const write = (sink: Parameters<typeof writeRequest>[0]) =>
         writeRequest(sink, {
