@@ -4,20 +4,30 @@
  * @module
  */
 
-import { ConnectionError, NoServerError, ProtocolError, TimeoutError } from "../protocol/errors.ts";
-import type { MetaResponse, Response } from "../protocol/response_parser.ts";
+import { ConnectionError, NoServerError, TimeoutError } from "../protocol/errors.ts";
 import { writeGetLine, writeRequest } from "../protocol/request_encoder.ts";
 import type { ByteSink } from "../protocol/write_buffer.ts";
 import type { StorageCommand } from "../protocol/request_parser.ts";
 import { LimitedCodec } from "./_limited_codec.ts";
-import { Connection, type ReplyReader, UnsentError } from "./connection.ts";
 import {
-  metaArithmeticFlags,
-  metaDeleteFlags,
-  metaGetFlags,
-  metaSetFlags,
-  readTokens,
-} from "./_meta_flags.ts";
+  ARITHMETIC_READER,
+  DELETE_READER,
+  getReader,
+  getsReader,
+  META_ARITHMETIC_READER,
+  META_DELETE_READER,
+  META_SET_READER,
+  metaGetReader,
+  type MetaHit,
+  OK_READER,
+  statsReader,
+  STORE_READER,
+  TOUCH_READER,
+  unexpected,
+  VERSION_READER,
+} from "./_readers.ts";
+import { Connection, type ReplyReader, UnsentError } from "./connection.ts";
+import { metaArithmeticFlags, metaDeleteFlags, metaGetFlags, metaSetFlags } from "./_meta_flags.ts";
 import type {
   GetOrSetOptions,
   MetaArithmeticOptions,
@@ -89,143 +99,9 @@ interface Hits {
 /** Holds a key's place in a `getMulti` result until its value comes. */
 const MISSING: unknown = Symbol("missing");
 
-function unexpected(frame: Response): never {
-  throw new ProtocolError(`Cannot read reply: unexpected ${JSON.stringify(frame.type)} frame`);
-}
-
-function toInteger(value: bigint): number | bigint {
-  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
-}
-
-const STORE_READER: ReplyReader<boolean> = {
-  frame(frame) {
-    if (frame.type !== "status") unexpected(frame);
-    switch (frame.status) {
-      case "STORED":
-        return { value: true };
-      case "NOT_STORED":
-      case "EXISTS":
-      case "NOT_FOUND":
-        return { value: false };
-      default:
-        return unexpected(frame);
-    }
-  },
-};
-
-function statusReader(yes: string, no: string): ReplyReader<boolean> {
-  return {
-    frame(frame) {
-      if (frame.type === "status" && frame.status === yes) return { value: true };
-      if (frame.type === "status" && frame.status === no) return { value: false };
-      return unexpected(frame);
-    },
-  };
-}
-
-const DELETE_READER = statusReader("DELETED", "NOT_FOUND");
-const TOUCH_READER = statusReader("TOUCHED", "NOT_FOUND");
-const OK_READER = statusReader("OK", "OK");
-
-const ARITHMETIC_READER: ReplyReader<number | bigint | undefined> = {
-  frame(frame) {
-    if (frame.type === "number") return { value: toInteger(frame.value) };
-    if (frame.type === "status" && frame.status === "NOT_FOUND") return { value: undefined };
-    return unexpected(frame);
-  },
-};
-
-const VERSION_READER: ReplyReader<string> = {
-  frame(frame) {
-    return frame.type === "version" ? { value: frame.version } : unexpected(frame);
-  },
-};
-
-function statsReader(): ReplyReader<Record<string, string>> {
-  const stats: Record<string, string> = {};
-  return {
-    frame(frame) {
-      if (frame.type === "stat") {
-        stats[frame.name] = frame.value;
-        return undefined;
-      }
-      return frame.type === "end" ? { value: stats } : unexpected(frame);
-    },
-  };
-}
-
 const EMPTY = new Uint8Array(0);
 /** The longest relative expiry memcached takes; longer ones are Unix times. */
 const MAX_RELATIVE_TTL = 60 * 60 * 24 * 30;
-
-function metaReader<T>(read: (frame: MetaResponse) => T): ReplyReader<T> {
-  return {
-    frame(frame) {
-      return frame.type === "meta" ? { value: read(frame) } : unexpected(frame);
-    },
-  };
-}
-
-const META_SET_STATUS = { HD: "STORED", NS: "NOT_STORED", EX: "EXISTS", NF: "NOT_FOUND" } as const;
-const META_DELETE_STATUS = { HD: "DELETED", NF: "NOT_FOUND", EX: "EXISTS" } as const;
-const META_ARITHMETIC_STATUS = {
-  VA: "STORED",
-  HD: "STORED",
-  NF: "NOT_FOUND",
-  NS: "NOT_STORED",
-  EX: "EXISTS",
-} as const;
-
-function metaStatus<S extends Record<string, string>>(
-  statuses: S,
-  frame: MetaResponse,
-): S[keyof S] {
-  const status = statuses[frame.code];
-  if (status === undefined) unexpected(frame);
-  return status as S[keyof S];
-}
-
-const META_SET_READER = metaReader<MetaSetResult>((frame) => {
-  const status = metaStatus(META_SET_STATUS, frame);
-  const { cas, opaque } = readTokens(frame);
-  const result: MetaSetResult = { stored: status === "STORED", status };
-  // memcached sends c0 with NS; only a stored item has a token worth keeping.
-  if (cas !== undefined && status === "STORED") result.cas = cas;
-  if (opaque !== undefined) result.opaque = opaque;
-  return result;
-});
-
-const META_DELETE_READER = metaReader<MetaDeleteResult>((frame) => {
-  const status = metaStatus(META_DELETE_STATUS, frame);
-  const { opaque } = readTokens(frame);
-  const result: MetaDeleteResult = { deleted: status === "DELETED", status };
-  if (opaque !== undefined) result.opaque = opaque;
-  return result;
-});
-
-const META_ARITHMETIC_READER = metaReader<MetaArithmeticResult>((frame) => {
-  const status = metaStatus(META_ARITHMETIC_STATUS, frame);
-  const { cas, ttl, opaque } = readTokens(frame);
-  const result: MetaArithmeticResult = { status };
-  if (frame.code === "VA") {
-    const text = latin1(frame.data);
-    if (!/^\d{1,20}$/.test(text)) {
-      throw new ProtocolError(`Cannot read ma reply: "${text.slice(0, 40)}" is not a number`);
-    }
-    result.value = toInteger(BigInt(text));
-  }
-  if (cas !== undefined) result.cas = cas;
-  if (ttl !== undefined) result.ttl = ttl;
-  if (opaque !== undefined) result.opaque = opaque;
-  return result;
-});
-
-/** An `mg` hit as getOrSet needs it: whether it is vivify's empty placeholder, and a decode failure kept aside. */
-interface MetaHit<T> {
-  result: MetaGetResult<T>;
-  placeholder: boolean;
-  failure?: unknown;
-}
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -450,7 +326,7 @@ export class Client implements AsyncDisposable {
    * @throws {ValueFlagsError} For a value stored with flags this client cannot decode.
    */
   get<T = unknown>(key: string, options: CallOptions = {}): Promise<T | undefined> {
-    return this.#retrieve<T, T>(key, false, options, (value) => value);
+    return this.#retrieve<T>("get", key, options);
   }
 
   /**
@@ -465,12 +341,7 @@ export class Client implements AsyncDisposable {
     key: string,
     options: CallOptions = {},
   ): Promise<CasValue<T> | undefined> {
-    const result = await this.#retrieve<T, CasValue<T>>(
-      key,
-      true,
-      options,
-      (value, cas) => ({ value, cas }),
-    );
+    const result = await this.#retrieve<CasValue<T>>("gets", key, options);
     if (result !== undefined && this.#cacheCas) this.#casIds.set(key, result.cas);
     return result;
   }
@@ -1089,36 +960,16 @@ export class Client implements AsyncDisposable {
     }
   }
 
-  /** A get or gets of one key; `hit` makes the result from the decoded value and cas. */
-  #retrieve<T, R>(
-    key: string,
-    withCas: boolean,
-    options: CallOptions,
-    hit: (value: T, cas: bigint) => R,
-  ): Promise<R | undefined> {
+  /** A get or gets of one key: the value, or the value and its cas token, as `command` asks. */
+  #retrieve<R>(command: "get" | "gets", key: string, options: CallOptions): Promise<R | undefined> {
     try {
       const bytes = this.#keys.encode(key);
       const codec = this.#codec;
-      const command = withCas ? "gets" : "get";
       // The key was checked by KeyEncoder.encode: the line is written as is.
       const write = (sink: ByteSink) => writeGetLine(sink, command, bytes);
       return this.#route(bytes, (connection) => {
-        let result: R | undefined;
-        let failure: unknown;
-        return connection.send(write, {
-          frame(frame) {
-            if (frame.type === "value") {
-              try {
-                result = hit(codec.decode(frame.flags, frame.data, key) as T, frame.cas ?? 0n);
-              } catch (error) {
-                failure = error;
-              }
-              return undefined;
-            }
-            if (frame.type !== "end") unexpected(frame);
-            return failure === undefined ? { value: result } : { error: failure };
-          },
-        }, options.signal);
+        const reader = command === "get" ? getReader(codec, key) : getsReader(codec, key);
+        return connection.send(write, reader as ReplyReader<R | undefined>, options.signal);
       }, options.signal);
     } catch (error) {
       return Promise.reject(error);
@@ -1187,27 +1038,7 @@ export class Client implements AsyncDisposable {
     try {
       const bytes = this.#keys.encode(key);
       const flags = metaGetFlags(options);
-      const withValue = options.value ?? true;
-      const codec = this.#codec;
-      const reader = metaReader<MetaHit<T> | undefined>((frame) => {
-        if (frame.code === "EN") return undefined;
-        if (frame.code !== "VA" && frame.code !== "HD") unexpected(frame);
-        const { clientFlags, ...tokens } = readTokens(frame);
-        const result: MetaGetResult<T> = tokens;
-        if (clientFlags !== undefined && options.clientFlags) result.clientFlags = clientFlags;
-        const hit: MetaHit<T> = {
-          result,
-          placeholder: frame.data.length === 0 && (clientFlags ?? 0) === 0,
-        };
-        if (withValue) {
-          try {
-            result.value = codec.decode(clientFlags ?? 0, frame.data, key) as T;
-          } catch (error) {
-            hit.failure = error;
-          }
-        }
-        return hit;
-      });
+      const reader = metaGetReader<T>(this.#codec, key, options);
       return this.#meta("mg", bytes, flags, EMPTY, reader, options.signal);
     } catch (error) {
       return Promise.reject(error);
