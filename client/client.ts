@@ -4,7 +4,7 @@
  * @module
  */
 
-import { ConnectionError, NoServerError, TimeoutError } from "../protocol/errors.ts";
+import { ConnectionError, TimeoutError } from "../protocol/errors.ts";
 import { writeGetLine, writeRequest } from "../protocol/request_encoder.ts";
 import type { ByteSink } from "../protocol/write_buffer.ts";
 import type { StorageCommand } from "../protocol/request_parser.ts";
@@ -26,7 +26,8 @@ import {
   unexpected,
   VERSION_READER,
 } from "./_readers.ts";
-import { Connection, type ReplyReader, UnsentError } from "./connection.ts";
+import { type ReplyReader, UnsentError } from "./connection.ts";
+import { Cluster, parseServers } from "./_cluster.ts";
 import { metaArithmeticFlags, metaDeleteFlags, metaGetFlags, metaSetFlags } from "./_meta_flags.ts";
 import type {
   GetOrSetOptions,
@@ -39,10 +40,7 @@ import type {
   MetaSetOptions,
   MetaSetResult,
 } from "./meta.ts";
-import { KetamaRouter } from "./ketama_router.ts";
 import { keyAt, type KeyBlock, KeyEncoder, latin1 } from "./_key_encoder.ts";
-import { PythonRouter } from "./python_router.ts";
-import type { Router, ServerSpec } from "./router.ts";
 import type {
   CallOptions,
   CasValue,
@@ -55,35 +53,6 @@ import type {
   StatsOptions,
   StoreOptions,
 } from "./options.ts";
-
-interface Server {
-  spec: ServerSpec;
-  name: string;
-  connection: Connection;
-  deadUntil: number;
-}
-
-function parseServer(address: ServerAddress, index: number): ServerSpec {
-  const [text, weight] = typeof address === "string" ? [address, 1] : address;
-  let host = text;
-  let port = 11211;
-  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  if (bracket) {
-    host = bracket[1];
-    if (bracket[2] !== undefined) port = Number(bracket[2]);
-  } else if (text.includes(":")) {
-    const at = text.lastIndexOf(":");
-    host = text.slice(0, at);
-    port = Number(text.slice(at + 1));
-  }
-  if (host === "" || !Number.isInteger(port) || port < 1 || port > 0xffff) {
-    throw new TypeError(`Cannot use server ${index}: "${text}" is not "host:port"`);
-  }
-  if (!Number.isSafeInteger(weight) || weight < 1) {
-    throw new RangeError(`Cannot use server ${index}: weight ${weight} is not a positive integer`);
-  }
-  return { host, port, weight };
-}
 
 /**
  * Which requested places a `getMulti` got answers for, kept once the result
@@ -152,24 +121,12 @@ function wholeSeconds(name: string, value: number, min: number, max: number): nu
  * ```
  */
 export class Client implements AsyncDisposable {
-  #servers: Server[];
-  #router: Router;
+  #cluster: Cluster;
   #codec: LimitedCodec;
-  #debug: boolean;
   #cacheCas: boolean;
   #casIds = new Map<string, bigint>();
-  #deadRetry: number;
   #keys: KeyEncoder;
   #keyPrefix: string;
-  #closed = false;
-  #alive = (index: number): boolean => this.#aliveAt(index, performance.now());
-
-  /** Whether server `index` takes requests at time `now`: not marked dead until later. */
-  #aliveAt(index: number, now: number): boolean {
-    const server = this.#servers[index];
-    return server !== undefined && server.deadUntil <= now;
-  }
-
   /**
    * Creates a client; connections open on first use.
    *
@@ -179,11 +136,8 @@ export class Client implements AsyncDisposable {
    * @throws {RangeError} For an empty server list, a bad weight or a bad limit.
    */
   constructor(servers: readonly ServerAddress[], options: ClientOptions = {}) {
-    const specs = servers.map(parseServer);
-    if (specs.length === 0) throw new RangeError("Cannot create client: the server list is empty");
-    this.#debug = options.debug ?? false;
+    const specs = parseServers(servers);
     this.#cacheCas = options.cacheCas ?? false;
-    this.#deadRetry = options.deadRetry ?? 30_000;
     this.#keys = new KeyEncoder(options.serverMaxKeyLength ?? 250);
     this.#keyPrefix = options.keyPrefix ?? "";
     this.#codec = new LimitedCodec({
@@ -192,32 +146,12 @@ export class Client implements AsyncDisposable {
       undecodable: options.undecodable,
       maxValueLength: options.serverMaxValueLength,
     });
-    const routing = options.routing ?? "python";
-    this.#router = routing === "python"
-      ? new PythonRouter(specs, { legacyZeroHash: options.legacyZeroHash })
-      : routing === "ketama"
-      ? new KetamaRouter(specs)
-      : routing;
-    this.#servers = specs.map((spec) => {
-      const server: Server = {
-        spec,
-        name: `${spec.host}:${spec.port}`,
-        deadUntil: 0,
-        connection: undefined as unknown as Connection,
-      };
-      server.connection = new Connection(spec.host, spec.port, {
-        connectTimeout: options.connectTimeout,
-        socketTimeout: options.socketTimeout,
-        onFailure: (error) => this.#markDead(server, error),
-        tls: options.tls === true ? {} : options.tls || undefined,
-      });
-      return server;
-    });
+    this.#cluster = new Cluster(specs, options);
   }
 
   /** The servers as `host:port`, in the order given. */
   get servers(): string[] {
-    return this.#servers.map((s) => s.name);
+    return this.#cluster.names;
   }
 
   /**
@@ -360,7 +294,7 @@ export class Client implements AsyncDisposable {
    */
   delete(key: string, options: DeleteOptions = {}): Promise<boolean> {
     const bytes = this.#keys.encode(key);
-    return this.#route(bytes, (connection) => {
+    return this.#cluster.route(bytes, (connection) => {
       const write = (sink: Parameters<typeof writeRequest>[0]) =>
         writeRequest(sink, { type: "delete", key: bytes, noreply: options.noreply ?? false });
       return options.noreply
@@ -415,7 +349,7 @@ export class Client implements AsyncDisposable {
    */
   touch(key: string, exptime: number, options: DeleteOptions = {}): Promise<boolean> {
     const bytes = this.#keys.encode(key);
-    return this.#route(bytes, (connection) => {
+    return this.#cluster.route(bytes, (connection) => {
       const write = (sink: Parameters<typeof writeRequest>[0]) =>
         writeRequest(sink, {
           type: "touch",
@@ -653,6 +587,7 @@ export class Client implements AsyncDisposable {
     keys: Iterable<string>,
     options: MultiOptions = {},
   ): Promise<Record<string, T>> {
+    const cluster = this.#cluster;
     const prefix = options.keyPrefix ?? this.#keyPrefix;
     // A repeated key is asked for again, as python-memcached does: each reply
     // line then answers its own place in the request.
@@ -666,18 +601,18 @@ export class Client implements AsyncDisposable {
     const found: Record<string, T> = Object.create(null);
     let todo = names.map((_, i) => i);
     const hits: Hits = { count: 0, seen: undefined };
-    for (let round = 0; todo.length > 0 && round <= this.#servers.length; round++) {
+    for (let round = 0; todo.length > 0 && round <= cluster.size; round++) {
       // One clock reading for the round, not one per key.
       const now = performance.now();
-      const alive = (index: number) => this.#aliveAt(index, now);
+      const alive = (index: number) => cluster.aliveAt(index, now);
       let groups: [number, number[]][];
-      if (this.#servers.length === 1) {
+      if (cluster.size === 1) {
         // One server holds every key: nothing to route.
         groups = alive(0) ? [[0, todo]] : [];
       } else {
         const byServer = new Map<number, number[]>();
         for (const i of todo) {
-          const index = this.#router.pick(keyAt(keyBlock, i), alive);
+          const index = cluster.router.pick(keyAt(keyBlock, i), alive);
           if (index < 0) continue;
           let group = byServer.get(index);
           if (group === undefined) byServer.set(index, group = []);
@@ -688,9 +623,8 @@ export class Client implements AsyncDisposable {
       todo = [];
       const first = round === 0;
       const replies = Promise.all(groups.map(async ([index, group]) => {
-        const server = this.#servers[index];
         try {
-          await server.connection.send(
+          await cluster.connection(index).send(
             // The first round's group of every key is every key in order: the line as KeyEncoder.block wrote it.
             first && group.length === names.length
               ? (sink) => writeGetLine(sink, "get", keyBlock.line)
@@ -710,7 +644,7 @@ export class Client implements AsyncDisposable {
           else if (!(error instanceof ConnectionError)) throw error;
         }
       }));
-      if (first && groups.every(([index]) => this.#servers[index].connection.pending === 1)) {
+      if (first && groups.every(([index]) => cluster.connection(index).pending === 1)) {
         // Nothing else is in flight, so the round trip is idle time. V8 hashes
         // and internalizes a string on its first use as a property name, about
         // half a microsecond for a key new to the process: done now, while the
@@ -756,7 +690,7 @@ export class Client implements AsyncDisposable {
     }));
     const results = await Promise.all(
       encoded.map(({ bytes, value }) =>
-        this.#route(bytes, (connection) =>
+        this.#cluster.route(bytes, (connection) =>
           connection.send(
             (sink) =>
               writeRequest(sink, {
@@ -795,7 +729,7 @@ export class Client implements AsyncDisposable {
     const all = [...keys].map((key) => this.#keys.encode(prefix + key));
     const results = await Promise.all(
       all.map((bytes) =>
-        this.#route(bytes, (connection) =>
+        this.#cluster.route(bytes, (connection) =>
           connection.send(
             (sink) => writeRequest(sink, { type: "delete", key: bytes, noreply: false }),
             DELETE_READER,
@@ -816,13 +750,13 @@ export class Client implements AsyncDisposable {
    * @returns `true` when every server answered `OK`.
    */
   async flushAll(options: FlushOptions = {}): Promise<boolean> {
-    const replies = await this.#everyServer(
+    const replies = await this.#cluster.everyServer(
       (sink) =>
         writeRequest(sink, { type: "flush_all", delay: options.delay ?? 0, noreply: false }),
       () => OK_READER,
       options.signal,
     );
-    return replies.length === this.#servers.length;
+    return replies.length === this.#cluster.size;
   }
 
   /**
@@ -832,7 +766,7 @@ export class Client implements AsyncDisposable {
    * @returns For each server that answered, its `host:port` and statistics.
    */
   stats(options: StatsOptions = {}): Promise<[string, Record<string, string>][]> {
-    return this.#everyServer(
+    return this.#cluster.everyServer(
       (sink) =>
         writeRequest(sink, {
           type: "stats",
@@ -850,7 +784,7 @@ export class Client implements AsyncDisposable {
    * @returns For each server that answered, its `host:port` and version.
    */
   version(options: CallOptions = {}): Promise<[string, string][]> {
-    return this.#everyServer(
+    return this.#cluster.everyServer(
       (sink) => writeRequest(sink, { type: "version" }),
       () => VERSION_READER,
       options.signal,
@@ -859,8 +793,7 @@ export class Client implements AsyncDisposable {
 
   /** Closes every connection; pending calls fail with `ConnectionError`. */
   close(): void {
-    this.#closed = true;
-    for (const server of this.#servers) server.connection.close();
+    this.#cluster.close();
   }
 
   /**
@@ -871,57 +804,6 @@ export class Client implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     this.close();
     return Promise.resolve();
-  }
-
-  #markDead(server: Server, error: ConnectionError): void {
-    server.deadUntil = performance.now() + this.#deadRetry;
-    if (this.#debug && !this.#closed) {
-      console.error(`MemCached: ${server.name}: ${error.message}; marked dead`);
-    }
-  }
-
-  #pick(key: Uint8Array): Server {
-    const index = this.#router.pick(key, this.#alive);
-    const server = this.#servers[index];
-    if (server === undefined) {
-      throw new NoServerError("Cannot route key: no live server", { key: latin1(key) });
-    }
-    return server;
-  }
-
-  /** Runs a call on the key's server; when it could not even connect, reroutes (nothing was sent). */
-  #route<T>(
-    key: Uint8Array,
-    call: (connection: Connection) => Promise<T>,
-    signal: AbortSignal | undefined,
-  ): Promise<T> {
-    let first: Promise<T>;
-    try {
-      if (this.#closed) {
-        throw new ConnectionError("Cannot send request: the client is closed");
-      }
-      signal?.throwIfAborted();
-      first = call(this.#pick(key).connection);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return first.catch((error) => this.#reroute(key, call, error, 0));
-  }
-
-  async #reroute<T>(
-    key: Uint8Array,
-    call: (connection: Connection) => Promise<T>,
-    error: unknown,
-    attempt: number,
-  ): Promise<T> {
-    for (;; attempt++) {
-      if (!(error instanceof UnsentError) || attempt >= this.#servers.length) throw error;
-      try {
-        return await call(this.#pick(key).connection);
-      } catch (next) {
-        error = next;
-      }
-    }
   }
 
   #store(
@@ -947,7 +829,7 @@ export class Client implements AsyncDisposable {
           data,
           status: "ok",
         });
-      return this.#route(
+      return this.#cluster.route(
         bytes,
         (connection) =>
           noreply
@@ -967,7 +849,7 @@ export class Client implements AsyncDisposable {
       const codec = this.#codec;
       // The key was checked by KeyEncoder.encode: the line is written as is.
       const write = (sink: ByteSink) => writeGetLine(sink, command, bytes);
-      return this.#route(bytes, (connection) => {
+      return this.#cluster.route(bytes, (connection) => {
         const reader = command === "get" ? getReader(codec, key) : getsReader(codec, key);
         return connection.send(write, reader as ReplyReader<R | undefined>, options.signal);
       }, options.signal);
@@ -991,7 +873,7 @@ export class Client implements AsyncDisposable {
       if (big < 0n || big > 0xffff_ffff_ffff_ffffn) {
         throw new RangeError(`Cannot ${command}: delta ${delta} is outside 0..2^64-1`);
       }
-      return this.#route(bytes, (connection) =>
+      return this.#cluster.route(bytes, (connection) =>
         connection.send(
           (sink) =>
             writeRequest(sink, {
@@ -1017,7 +899,7 @@ export class Client implements AsyncDisposable {
     reader: ReplyReader<T>,
     signal: AbortSignal | undefined,
   ): Promise<T> {
-    return this.#route(key, (connection) =>
+    return this.#cluster.route(key, (connection) =>
       connection.send(
         (sink) =>
           writeRequest(sink, {
@@ -1154,24 +1036,5 @@ export class Client implements AsyncDisposable {
         return failure === undefined ? { value: undefined } : { error: failure };
       },
     };
-  }
-
-  async #everyServer<T>(
-    write: Parameters<Connection["send"]>[0],
-    reader: () => ReplyReader<T>,
-    signal: AbortSignal | undefined,
-  ): Promise<[string, T][]> {
-    if (this.#closed) throw new ConnectionError("Cannot send request: the client is closed");
-    signal?.throwIfAborted();
-    const replies = await Promise.all(this.#servers.map(async (server, index) => {
-      if (!this.#alive(index)) return undefined;
-      try {
-        return [server.name, await server.connection.send(write, reader(), signal)] as [string, T];
-      } catch (error) {
-        if (error instanceof ConnectionError) return undefined;
-        throw error;
-      }
-    }));
-    return replies.filter((r) => r !== undefined);
   }
 }
