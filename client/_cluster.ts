@@ -167,7 +167,7 @@ export class Cluster {
    * @param write Writes the request.
    * @param reader Makes a reader for each server's reply.
    * @param signal Rejects the call when aborted.
-   * @returns For each server that answered, its `host:port` and reply; servers that failed are left out.
+   * @returns Each answering server's `host:port` and reply; failed servers are left out.
    * @throws {ConnectionError} When the client is closed.
    */
   async everyServer<T>(

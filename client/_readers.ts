@@ -30,7 +30,7 @@ function toInteger(value: bigint): number | bigint {
   return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
 }
 
-/** `set` and the other storage commands: true when stored, false when not (NOT_STORED, EXISTS, NOT_FOUND). */
+/** Storage commands: true when stored; false on NOT_STORED, EXISTS or NOT_FOUND. */
 export const STORE_READER: ReplyReader<boolean> = {
   frame(frame) {
     if (frame.type !== "status") unexpected(frame);
@@ -159,7 +159,7 @@ export const META_ARITHMETIC_READER = metaReader<MetaArithmeticResult>((frame) =
   return result;
 });
 
-/** An `mg` hit as getOrSet needs it: whether it is vivify's empty placeholder, and a decode failure kept aside. */
+/** An `mg` hit as getOrSet needs it: vivify's placeholder or not, and any decode failure. */
 export interface MetaHit<T> {
   /** What `metaGet` returns. */
   result: MetaGetResult<T>;
@@ -169,7 +169,7 @@ export interface MetaHit<T> {
   failure?: unknown;
 }
 
-/** A get or gets reply of one key: `hit` makes the result from the decoded value and its cas token. */
+/** A get or gets reply of one key; `hit` makes the result from the value and its cas token. */
 function valueReader<R>(
   codec: ValueCodec,
   key: string,

@@ -23,10 +23,9 @@ import {
   statsReader,
   STORE_READER,
   TOUCH_READER,
-  unexpected,
   VERSION_READER,
 } from "./_readers.ts";
-import { type ReplyReader, UnsentError } from "./connection.ts";
+import type { ReplyReader } from "./connection.ts";
 import { Cluster, parseServers } from "./_cluster.ts";
 import { metaArithmeticFlags, metaDeleteFlags, metaGetFlags, metaSetFlags } from "./_meta_flags.ts";
 import type {
@@ -40,7 +39,8 @@ import type {
   MetaSetOptions,
   MetaSetResult,
 } from "./meta.ts";
-import { keyAt, type KeyBlock, KeyEncoder, latin1 } from "./_key_encoder.ts";
+import { KeyEncoder } from "./_key_encoder.ts";
+import { getMulti, type MultiGetContext } from "./_get_multi.ts";
 import type {
   CallOptions,
   CasValue,
@@ -53,20 +53,6 @@ import type {
   StatsOptions,
   StoreOptions,
 } from "./options.ts";
-
-/**
- * Which requested places a `getMulti` got answers for, kept once the result
- * was given every key up front, each held by `MISSING`.
- */
-interface Hits {
-  /** How many places were answered. */
-  count: number;
-  /** 1 for each answered place, by index in the request; undefined until the result is prefilled. */
-  seen: Uint8Array | undefined;
-}
-
-/** Holds a key's place in a `getMulti` result until its value comes. */
-const MISSING: unknown = Symbol("missing");
 
 const EMPTY = new Uint8Array(0);
 /** The longest relative expiry memcached takes; longer ones are Unix times. */
@@ -122,6 +108,7 @@ function wholeSeconds(name: string, value: number, min: number, max: number): nu
  */
 export class Client implements AsyncDisposable {
   #cluster: Cluster;
+  #multiGet: MultiGetContext;
   #codec: LimitedCodec;
   #cacheCas: boolean;
   #casIds = new Map<string, bigint>();
@@ -147,6 +134,12 @@ export class Client implements AsyncDisposable {
       maxValueLength: options.serverMaxValueLength,
     });
     this.#cluster = new Cluster(specs, options);
+    this.#multiGet = {
+      cluster: this.#cluster,
+      keys: this.#keys,
+      codec: this.#codec,
+      keyPrefix: this.#keyPrefix,
+    };
   }
 
   /** The servers as `host:port`, in the order given. */
@@ -583,87 +576,11 @@ export class Client implements AsyncDisposable {
    *   property when found and absent otherwise.
    * @throws {ValueFlagsError} For a value stored with flags this client cannot decode.
    */
-  async getMulti<T = unknown>(
+  getMulti<T = unknown>(
     keys: Iterable<string>,
     options: MultiOptions = {},
   ): Promise<Record<string, T>> {
-    const cluster = this.#cluster;
-    const prefix = options.keyPrefix ?? this.#keyPrefix;
-    // A repeated key is asked for again, as python-memcached does: each reply
-    // line then answers its own place in the request.
-    const names = [...keys];
-    const keyBlock = this.#keys.block(prefix === "" ? names : names.map((key) => prefix + key));
-    // Keys are the caller's data, not property names: on a plain object a
-    // "__proto__" hit would set the prototype instead, and a missed
-    // "toString" would read as found. Without a prototype V8 also keeps the
-    // object a hash table from the start, where each new key of a plain
-    // object would make a new hidden class.
-    const found: Record<string, T> = Object.create(null);
-    let todo = names.map((_, i) => i);
-    const hits: Hits = { count: 0, seen: undefined };
-    for (let round = 0; todo.length > 0 && round <= cluster.size; round++) {
-      // One clock reading for the round, not one per key.
-      const now = performance.now();
-      const alive = (index: number) => cluster.aliveAt(index, now);
-      let groups: [number, number[]][];
-      if (cluster.size === 1) {
-        // One server holds every key: nothing to route.
-        groups = alive(0) ? [[0, todo]] : [];
-      } else {
-        const byServer = new Map<number, number[]>();
-        for (const i of todo) {
-          const index = cluster.router.pick(keyAt(keyBlock, i), alive);
-          if (index < 0) continue;
-          let group = byServer.get(index);
-          if (group === undefined) byServer.set(index, group = []);
-          group.push(i);
-        }
-        groups = [...byServer];
-      }
-      todo = [];
-      const first = round === 0;
-      const replies = Promise.all(groups.map(async ([index, group]) => {
-        try {
-          await cluster.connection(index).send(
-            // The first round's group of every key is every key in order: the line as KeyEncoder.block wrote it.
-            first && group.length === names.length
-              ? (sink) => writeGetLine(sink, "get", keyBlock.line)
-              : (sink) =>
-                writeRequest(sink, {
-                  type: "retrieval",
-                  command: "get",
-                  keys: group.map((i) => keyAt(keyBlock, i)),
-                  exptime: 0,
-                  badKey: false,
-                }),
-            this.#multiReader(group, keyBlock, names, found, hits),
-            options.signal,
-          );
-        } catch (error) {
-          if (error instanceof UnsentError) todo.push(...group);
-          else if (!(error instanceof ConnectionError)) throw error;
-        }
-      }));
-      if (first && groups.every(([index]) => cluster.connection(index).pending === 1)) {
-        // Nothing else is in flight, so the round trip is idle time. V8 hashes
-        // and internalizes a string on its first use as a property name, about
-        // half a microsecond for a key new to the process: done now, while the
-        // servers answer, instead of as each hit arrives. The result itself
-        // gets every key, each held by a marker until its hit replaces it: a
-        // hit then writes a slot that exists, where adding the key would grow
-        // the object's table as it fills; keys left marked are deleted at the
-        // end. The writes were queued as microtasks, so one turn lets them go
-        // out first.
-        await undefined;
-        for (let i = 0; i < names.length; i++) found[names[i]] = MISSING as T;
-        hits.seen = new Uint8Array(names.length);
-      }
-      await replies;
-    }
-    if (hits.seen !== undefined && hits.count < names.length) {
-      for (const name of names) if (found[name] === MISSING) delete found[name];
-    }
-    return found;
+    return getMulti<T>(this.#multiGet, keys, options);
   }
 
   /**
@@ -969,72 +886,5 @@ export class Client implements AsyncDisposable {
     } catch (error) {
       if (!(error instanceof ConnectionError)) throw error;
     }
-  }
-
-  /**
-   * Reads a multi-get's reply into `found`. memcached answers hits in the
-   * order they were asked for, so each key is looked for from just past the
-   * previous hit; a key out of that order is looked up by name.
-   */
-  #multiReader<T>(
-    group: number[],
-    keys: KeyBlock,
-    names: string[],
-    found: Record<string, T>,
-    hits: Hits,
-  ): ReplyReader<void> {
-    const { line, starts } = keys;
-    const codec = this.#codec;
-    let failure: unknown;
-    let next = 0;
-    let byWire: Map<string, number> | undefined;
-    // The hit whose key is buf[start, end): its place in the request, or -1.
-    const place = (buf: Uint8Array, start: number, end: number): number => {
-      const n = end - start;
-      for (let at = next; at < group.length; at++) {
-        const k = group[at];
-        const from = starts[k];
-        if (starts[k + 1] - 1 - from !== n) continue;
-        let i = 0;
-        while (i < n && line[from + i] === buf[start + i]) i++;
-        if (i === n) {
-          next = at + 1;
-          return k;
-        }
-      }
-      // Out of request order (a proxy may merge replies so): look the key up.
-      byWire ??= new Map(group.map((i) => [latin1(keyAt(keys, i)), i]));
-      return byWire.get(latin1(buf.subarray(start, end))) ?? -1;
-    };
-    const take = (index: number, flags: number, data: Uint8Array): void => {
-      const name = names[index];
-      try {
-        found[name] = codec.decode(flags, data, name) as T;
-      } catch (error) {
-        failure ??= error;
-        return;
-      }
-      const seen = hits.seen;
-      if (seen !== undefined && seen[index] === 0) {
-        seen[index] = 1;
-        hits.count++;
-      }
-    };
-    return {
-      value(span) {
-        const buf = span.buffer;
-        const index = place(buf, span.keyStart, span.keyEnd);
-        if (index >= 0) take(index, span.flags, buf.subarray(span.dataStart, span.dataEnd));
-      },
-      frame(frame) {
-        if (frame.type === "value") {
-          const index = place(frame.key, 0, frame.key.length);
-          if (index >= 0) take(index, frame.flags, frame.data);
-          return undefined;
-        }
-        if (frame.type !== "end") unexpected(frame);
-        return failure === undefined ? { value: undefined } : { error: failure };
-      },
-    };
   }
 }
