@@ -58,6 +58,20 @@ export function parseServers(servers: readonly ServerAddress[]): ServerSpec[] {
   return specs;
 }
 
+const written = () => true;
+
+/** A request on one connection: its reply as `reader` reads it, or without a reader `true` once written. */
+function sendOn<T>(
+  connection: Connection,
+  write: (sink: ByteSink) => void,
+  reader: ReplyReader<T> | undefined,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  return reader === undefined
+    ? connection.sendQuiet(write).then(written) as Promise<T>
+    : connection.send(write, reader, signal);
+}
+
 /** The servers of one client, and which of them take requests now. */
 export class Cluster {
   /** Places keys on the servers, by index into the list. */
@@ -133,32 +147,45 @@ export class Cluster {
   }
 
   /**
-   * Runs a call on the key's server; when it could not even connect,
-   * reroutes (nothing was sent), up to once per server.
+   * Sends a one-key request to the key's server and reads its reply. When
+   * the server could not even be connected to, nothing was sent, so the
+   * request goes to the server the router picks next, up to once per server.
    *
    * @param key The key's bytes, as the router hashes them.
-   * @param call Sends the request on the connection it is given.
-   * @param signal Checked before anything is sent.
-   * @returns What the call returns.
-   * @throws {ConnectionError} When the client is closed.
+   * @param write Writes the request.
+   * @param reader Reads the reply; used again on the next server tried,
+   *   which only happens when nothing was sent or read.
+   * @param signal Rejects the call when aborted.
+   * @returns What the reader returns.
+   * @throws {ConnectionError} When the client is closed or the server fails.
    * @throws {NoServerError} When no server is live for the key.
    */
-  route<T>(
+  send<T>(
     key: Uint8Array,
-    call: (connection: Connection) => Promise<T>,
+    write: (sink: ByteSink) => void,
+    reader: ReplyReader<T>,
     signal: AbortSignal | undefined,
   ): Promise<T> {
-    let first: Promise<T>;
-    try {
-      if (this.#closed) {
-        throw new ConnectionError("Cannot send request: the client is closed");
-      }
-      signal?.throwIfAborted();
-      first = call(this.#pick(key).connection);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return first.catch((error) => this.#reroute(key, call, error, 0));
+    return this.#route(key, write, reader, signal);
+  }
+
+  /**
+   * Sends a one-key request that gets no reply (`noreply`), routed as
+   * {@linkcode Cluster.send} routes it.
+   *
+   * @param key The key's bytes, as the router hashes them.
+   * @param write Writes the request.
+   * @param signal Checked before anything is sent.
+   * @returns `true` once the request is written.
+   * @throws {ConnectionError} When the client is closed or the server fails.
+   * @throws {NoServerError} When no server is live for the key.
+   */
+  sendQuiet(
+    key: Uint8Array,
+    write: (sink: ByteSink) => void,
+    signal: AbortSignal | undefined,
+  ): Promise<boolean> {
+    return this.#route<boolean>(key, write, undefined, signal);
   }
 
   /**
@@ -211,16 +238,37 @@ export class Cluster {
     return server;
   }
 
+  /** Sends on the key's server; without a reader, as noreply. */
+  #route<T>(
+    key: Uint8Array,
+    write: (sink: ByteSink) => void,
+    reader: ReplyReader<T> | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
+    let first: Promise<T>;
+    try {
+      if (this.#closed) {
+        throw new ConnectionError("Cannot send request: the client is closed");
+      }
+      signal?.throwIfAborted();
+      first = sendOn(this.#pick(key).connection, write, reader, signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return first.catch((error) => this.#reroute(key, write, reader, signal, error));
+  }
+
   async #reroute<T>(
     key: Uint8Array,
-    call: (connection: Connection) => Promise<T>,
+    write: (sink: ByteSink) => void,
+    reader: ReplyReader<T> | undefined,
+    signal: AbortSignal | undefined,
     error: unknown,
-    attempt: number,
   ): Promise<T> {
-    for (;; attempt++) {
+    for (let attempt = 0;; attempt++) {
       if (!(error instanceof UnsentError) || attempt >= this.#servers.length) throw error;
       try {
-        return await call(this.#pick(key).connection);
+        return await sendOn(this.#pick(key).connection, write, reader, signal);
       } catch (next) {
         error = next;
       }

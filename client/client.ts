@@ -9,6 +9,7 @@ import { writeGetLine, writeRequest } from "../protocol/request_encoder.ts";
 import type { ByteSink } from "../protocol/write_buffer.ts";
 import type { StorageCommand } from "../protocol/request_parser.ts";
 import { LimitedCodec } from "./_limited_codec.ts";
+import type { EncodedValue } from "./codec.ts";
 import {
   ARITHMETIC_READER,
   DELETE_READER,
@@ -56,6 +57,13 @@ import type {
 } from "./options.ts";
 
 const EMPTY = new Uint8Array(0);
+
+/** A server that failed as `false`, for the multi calls that report what was not done. */
+function falseOnConnectionError(error: unknown): false {
+  if (error instanceof ConnectionError) return false;
+  throw error;
+}
+
 /**
  * A memcached client over one or more servers: keys are placed as
  * python-memcached places them (or by ketama, or a router of your own),
@@ -269,13 +277,9 @@ export class Client implements AsyncDisposable {
    */
   delete(key: string, options: DeleteOptions = {}): Promise<boolean> {
     const bytes = this.#keys.encode(key);
-    return this.#cluster.route(bytes, (connection) => {
-      const write = (sink: Parameters<typeof writeRequest>[0]) =>
-        writeRequest(sink, { type: "delete", key: bytes, noreply: options.noreply ?? false });
-      return options.noreply
-        ? connection.sendQuiet(write).then(() => true)
-        : connection.send(write, DELETE_READER, options.signal);
-    }, options.signal);
+    const noreply = options.noreply ?? false;
+    const write = (sink: ByteSink) => writeRequest(sink, { type: "delete", key: bytes, noreply });
+    return this.#sendOrQuiet(bytes, write, DELETE_READER, options);
   }
 
   /**
@@ -324,18 +328,10 @@ export class Client implements AsyncDisposable {
    */
   touch(key: string, exptime: number, options: DeleteOptions = {}): Promise<boolean> {
     const bytes = this.#keys.encode(key);
-    return this.#cluster.route(bytes, (connection) => {
-      const write = (sink: Parameters<typeof writeRequest>[0]) =>
-        writeRequest(sink, {
-          type: "touch",
-          key: bytes,
-          exptime,
-          noreply: options.noreply ?? false,
-        });
-      return options.noreply
-        ? connection.sendQuiet(write).then(() => true)
-        : connection.send(write, TOUCH_READER, options.signal);
-    }, options.signal);
+    const noreply = options.noreply ?? false;
+    const write = (sink: ByteSink) =>
+      writeRequest(sink, { type: "touch", key: bytes, exptime, noreply });
+    return this.#sendOrQuiet(bytes, write, TOUCH_READER, options);
   }
 
   /**
@@ -548,28 +544,11 @@ export class Client implements AsyncDisposable {
       bytes: this.#keys.encode(prefix + key),
       value: this.#codec.encode(value, options.minCompressLen),
     }));
+    // Each value waits for its reply: setMulti takes no noreply.
+    const store: StoreOptions = { exptime: options.exptime, signal: options.signal };
     const results = await Promise.all(
       encoded.map(({ bytes, value }) =>
-        this.#cluster.route(bytes, (connection) =>
-          connection.send(
-            (sink) =>
-              writeRequest(sink, {
-                type: "storage",
-                command: "set",
-                key: bytes,
-                flags: value.flags,
-                exptime: options.exptime ?? 0,
-                cas: 0n,
-                noreply: false,
-                data: value.data,
-                status: "ok",
-              }),
-            STORE_READER,
-            options.signal,
-          ), options.signal).catch((error) => {
-            if (error instanceof ConnectionError) return false;
-            throw error;
-          })
+        this.#sendStore("set", bytes, value, 0n, store).catch(falseOnConnectionError)
       ),
     );
     return encoded.flatMap(({ key }, i) => results[i] ? [] : [key]);
@@ -588,17 +567,12 @@ export class Client implements AsyncDisposable {
     const prefix = options.keyPrefix ?? this.#keyPrefix;
     const all = [...keys].map((key) => this.#keys.encode(prefix + key));
     const results = await Promise.all(
-      all.map((bytes) =>
-        this.#cluster.route(bytes, (connection) =>
-          connection.send(
-            (sink) => writeRequest(sink, { type: "delete", key: bytes, noreply: false }),
-            DELETE_READER,
-            options.signal,
-          ), options.signal).then(() => true, (error) => {
-            if (error instanceof ConnectionError) return false;
-            throw error;
-          })
-      ),
+      all.map((bytes) => {
+        const write = (sink: ByteSink) =>
+          writeRequest(sink, { type: "delete", key: bytes, noreply: false });
+        return this.#cluster.send(bytes, write, DELETE_READER, options.signal)
+          .then(() => true, falseOnConnectionError);
+      }),
     );
     return results.every(Boolean);
   }
@@ -675,31 +649,49 @@ export class Client implements AsyncDisposable {
   ): Promise<boolean> {
     try {
       const bytes = this.#keys.encode(key);
-      const { flags, data } = this.#codec.encode(value, options.minCompressLen);
-      const noreply = options.noreply ?? false;
-      const write = (sink: Parameters<typeof writeRequest>[0]) =>
-        writeRequest(sink, {
-          type: "storage",
-          command,
-          key: bytes,
-          flags,
-          exptime: options.exptime ?? 0,
-          cas,
-          noreply,
-          data,
-          status: "ok",
-        });
-      return this.#cluster.route(
-        bytes,
-        (connection) =>
-          noreply
-            ? connection.sendQuiet(write).then(() => true)
-            : connection.send(write, STORE_READER, options.signal),
-        options.signal,
-      );
+      const encoded = this.#codec.encode(value, options.minCompressLen);
+      return this.#sendStore(command, bytes, encoded, cas, options);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** Sends a storage request of a key and value already encoded. */
+  #sendStore(
+    command: StorageCommand,
+    key: Uint8Array,
+    value: EncodedValue,
+    cas: bigint,
+    options: StoreOptions,
+  ): Promise<boolean> {
+    const { flags, data } = value;
+    const noreply = options.noreply ?? false;
+    const exptime = options.exptime ?? 0;
+    const write = (sink: ByteSink) =>
+      writeRequest(sink, {
+        type: "storage",
+        command,
+        key,
+        flags,
+        exptime,
+        cas,
+        noreply,
+        data,
+        status: "ok",
+      });
+    return this.#sendOrQuiet(key, write, STORE_READER, options);
+  }
+
+  /** Sends a one-key request; with `noreply`, resolves `true` once written instead of reading a reply. */
+  #sendOrQuiet(
+    key: Uint8Array,
+    write: (sink: ByteSink) => void,
+    reader: ReplyReader<boolean>,
+    options: DeleteOptions,
+  ): Promise<boolean> {
+    return options.noreply
+      ? this.#cluster.sendQuiet(key, write, options.signal)
+      : this.#cluster.send(key, write, reader, options.signal);
   }
 
   /** A get or gets of one key: the value, or the value and its cas token, as `command` asks. */
@@ -709,10 +701,8 @@ export class Client implements AsyncDisposable {
       const codec = this.#codec;
       // The key was checked by KeyEncoder.encode: the line is written as is.
       const write = (sink: ByteSink) => writeGetLine(sink, command, bytes);
-      return this.#cluster.route(bytes, (connection) => {
-        const reader = command === "get" ? getReader(codec, key) : getsReader(codec, key);
-        return connection.send(write, reader as ReplyReader<R | undefined>, options.signal);
-      }, options.signal);
+      const reader = command === "get" ? getReader(codec, key) : getsReader(codec, key);
+      return this.#cluster.send(bytes, write, reader as ReplyReader<R | undefined>, options.signal);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -733,19 +723,9 @@ export class Client implements AsyncDisposable {
       if (big < 0n || big > 0xffff_ffff_ffff_ffffn) {
         throw new RangeError(`Cannot ${command}: delta ${delta} is outside 0..2^64-1`);
       }
-      return this.#cluster.route(bytes, (connection) =>
-        connection.send(
-          (sink) =>
-            writeRequest(sink, {
-              type: "arithmetic",
-              command,
-              key: bytes,
-              delta: big,
-              noreply: false,
-            }),
-          ARITHMETIC_READER,
-          options.signal,
-        ), options.signal);
+      const write = (sink: ByteSink) =>
+        writeRequest(sink, { type: "arithmetic", command, key: bytes, delta: big, noreply: false });
+      return this.#cluster.send(bytes, write, ARITHMETIC_READER, options.signal);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -759,21 +739,9 @@ export class Client implements AsyncDisposable {
     reader: ReplyReader<T>,
     signal: AbortSignal | undefined,
   ): Promise<T> {
-    return this.#cluster.route(key, (connection) =>
-      connection.send(
-        (sink) =>
-          writeRequest(sink, {
-            type: "meta",
-            command,
-            key,
-            flags,
-            data,
-            status: "ok",
-            tokenCount: 0,
-          }),
-        reader,
-        signal,
-      ), signal);
+    const write = (sink: ByteSink) =>
+      writeRequest(sink, { type: "meta", command, key, flags, data, status: "ok", tokenCount: 0 });
+    return this.#cluster.send(key, write, reader, signal);
   }
 
   #metaGet<T>(key: string, options: MetaGetOptions): Promise<MetaHit<T> | undefined> {
