@@ -80,14 +80,17 @@ function falseOnConnectionError(error: unknown): false {
  * `bigint` (from `get` of an integer value, and from `incr`/`decr`).
  *
  * @example Set, get and count
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { Client } from "@x/memcache/client";
+ * import { serve } from "@x/memcache/server";
  *
- * await using client = new Client(["127.0.0.1:11211"]);
+ * await using server = serve({ port: 0 });
+ * await using client = new Client([`127.0.0.1:${server.addr.port}`]);
  * await client.set("greeting", "hello", { exptime: 60 });
- * console.log(await client.get("greeting")); // "hello"
+ * assert.equal(await client.get("greeting"), "hello");
  * await client.set("visits", 41);
- * console.log(await client.incr("visits")); // 42
+ * assert.equal(await client.incr("visits"), 42);
  * ```
  */
 export class Client implements AsyncDisposable {
@@ -341,12 +344,17 @@ export class Client implements AsyncDisposable {
    * anti-dogpiling flags. Pipelined with every other call.
    *
    * @example Who recaches a missing key
-   * ```ts ignore
+   * ```ts
+   * import assert from "node:assert/strict";
    * import { Client } from "@x/memcache/client";
+   * import { serve } from "@x/memcache/server";
    *
-   * await using client = new Client(["127.0.0.1:11211"]);
+   * await using server = serve({ port: 0 });
+   * await using client = new Client([`127.0.0.1:${server.addr.port}`]);
    * const item = await client.metaGet("report", { cas: true, vivifyOnMiss: 30 });
-   * if (item?.win) await client.metaSet("report", "fresh", { cas: item.cas, ttl: 300 });
+   * assert.equal(item?.win, true); // this caller loads it; others see alreadyWon
+   * await client.metaSet("report", "fresh", { cas: item.cas, ttl: 300 });
+   * assert.equal(await client.get("report"), "fresh");
    * ```
    *
    * @param key The key.
@@ -369,12 +377,18 @@ export class Client implements AsyncDisposable {
    * cas token, with the same flags and encoding as `set`.
    *
    * @example Store only if nobody changed it
-   * ```ts ignore
+   * ```ts
+   * import assert from "node:assert/strict";
    * import { Client } from "@x/memcache/client";
+   * import { serve } from "@x/memcache/server";
    *
-   * await using client = new Client(["127.0.0.1:11211"]);
+   * await using server = serve({ port: 0 });
+   * await using client = new Client([`127.0.0.1:${server.addr.port}`]);
+   * await client.set("stock", 10);
    * const item = await client.metaGet<number>("stock", { cas: true });
    * const { stored } = await client.metaSet("stock", item!.value! - 1, { cas: item!.cas });
+   * assert.equal(stored, true);
+   * assert.equal(await client.get("stock"), 9);
    * ```
    *
    * @param key The key.
@@ -403,11 +417,19 @@ export class Client implements AsyncDisposable {
    * stale so one reader recaches it while the others still get the old value.
    *
    * @example Invalidate after a write to the database
-   * ```ts ignore
+   * ```ts
+   * import assert from "node:assert/strict";
    * import { Client } from "@x/memcache/client";
+   * import { serve } from "@x/memcache/server";
    *
-   * await using client = new Client(["127.0.0.1:11211"]);
-   * await client.metaDelete("user:42", { invalidate: true, ttl: 30 });
+   * await using server = serve({ port: 0 });
+   * await using client = new Client([`127.0.0.1:${server.addr.port}`]);
+   * await client.set("user:42", "Ada");
+   * const { deleted } = await client.metaDelete("user:42", { invalidate: true, ttl: 30 });
+   * assert.equal(deleted, true);
+   * const item = await client.metaGet("user:42");
+   * assert.equal(item?.stale, true); // still readable, and this caller won the recache
+   * assert.equal(item?.win, true);
    * ```
    *
    * @param key The key.
@@ -432,11 +454,17 @@ export class Client implements AsyncDisposable {
    * `delta: 0`.
    *
    * @example A counter that starts itself
-   * ```ts ignore
+   * ```ts
+   * import assert from "node:assert/strict";
    * import { Client } from "@x/memcache/client";
+   * import { serve } from "@x/memcache/server";
    *
-   * await using client = new Client(["127.0.0.1:11211"]);
-   * const { value } = await client.metaArithmetic("hits", { vivifyOnMiss: 0, initial: 1 });
+   * await using server = serve({ port: 0 });
+   * await using client = new Client([`127.0.0.1:${server.addr.port}`]);
+   * const first = await client.metaArithmetic("hits", { vivifyOnMiss: 0, initial: 1 });
+   * assert.equal(first.value, 1);
+   * const next = await client.metaArithmetic("hits", { vivifyOnMiss: 0, initial: 1 });
+   * assert.equal(next.value, 2);
    * ```
    *
    * @param key The key of a decimal value.
@@ -476,15 +504,19 @@ export class Client implements AsyncDisposable {
    * it stale.
    *
    * @example Cache a slow query
-   * ```ts ignore
+   * ```ts
+   * import assert from "node:assert/strict";
    * import { Client } from "@x/memcache/client";
+   * import { serve } from "@x/memcache/server";
    *
-   * await using client = new Client(["127.0.0.1:11211"]);
-   * const report = await client.getOrSet(
-   *   "report:today",
-   *   () => ({ visits: 42 }), // say, a database query
-   *   { ttl: 60, staleTtl: 30 },
-   * );
+   * await using server = serve({ port: 0 });
+   * await using client = new Client([`127.0.0.1:${server.addr.port}`]);
+   * let queries = 0;
+   * const query = () => ({ visits: 42 + queries++ }); // say, a database query
+   * const options = { ttl: 60, staleTtl: 30 };
+   * assert.deepEqual(await client.getOrSet("report:today", query, options), { visits: 42 });
+   * assert.deepEqual(await client.getOrSet("report:today", query, options), { visits: 42 });
+   * assert.equal(queries, 1); // the second call found it cached
    * ```
    *
    * @param key The key.

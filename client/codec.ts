@@ -30,12 +30,16 @@ export const FLAG_SERIALIZED = 1 << 8;
  *
  * @example A serializer that stores Dates as ISO strings
  * ```ts
- * import type { Serializer } from "@x/memcache/client";
+ * import assert from "node:assert/strict";
+ * import { type Serializer, ValueCodec } from "@x/memcache/client";
  *
  * const dates: Serializer = {
  *   serialize: (value) => new TextEncoder().encode((value as Date).toISOString()),
  *   deserialize: (bytes) => new Date(new TextDecoder().decode(bytes)),
  * };
+ * const codec = new ValueCodec({ serializer: dates });
+ * const { flags, data } = codec.encode(new Date(0));
+ * assert.deepEqual(codec.decode(flags, data), new Date(0));
  * ```
  */
 export interface Serializer {
@@ -59,12 +63,13 @@ export interface Serializer {
  * A stored value whose flags this client cannot decode: a Python pickle
  * (flag 1) or flags no client here knows.
  *
- * @example
+ * @example A Python pickle, refused
  * ```ts
- * import { ValueFlagsError } from "@x/memcache/client";
+ * import assert from "node:assert/strict";
+ * import { FLAG_PICKLE, ValueCodec, ValueFlagsError } from "@x/memcache/client";
  *
- * const error = new ValueFlagsError("Cannot decode value: flags 1 mark a Python pickle", 1);
- * console.assert(error.flags === 1);
+ * const codec = new ValueCodec();
+ * assert.throws(() => codec.decode(FLAG_PICKLE, new Uint8Array([0x80])), ValueFlagsError);
  * ```
  */
 export class ValueFlagsError extends MemcacheError {
@@ -165,12 +170,13 @@ export const JSON_SERIALIZER: Serializer = {
  *
  * @example A string keeps python-memcached's text flag
  * ```ts
- * import { ValueCodec } from "@x/memcache/client";
+ * import assert from "node:assert/strict";
+ * import { FLAG_TEXT, ValueCodec } from "@x/memcache/client";
  *
  * const codec = new ValueCodec();
  * const { flags, data } = codec.encode("héllo");
- * console.assert(flags === 16);
- * console.assert(codec.decode(flags, data) === "héllo");
+ * assert.equal(flags, FLAG_TEXT);
+ * assert.equal(codec.decode(flags, data), "héllo");
  * ```
  */
 export class ValueCodec {

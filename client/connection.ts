@@ -108,19 +108,8 @@ function errorFrom(frame: Response & { type: "error" }, server: string): Error {
 
 /**
  * A pipelined connection to one memcached server, opened on first use and
- * reopened after a failure.
- *
- * @example Sending a raw `version`
- * ```ts ignore
- * import { Connection } from "@x/memcache/client";
- *
- * const connection = new Connection("127.0.0.1", 11211);
- * const version = await connection.send(
- *   (sink) => sink.latin1("version\r\n"),
- *   { frame: (f) => f.type === "version" ? { value: f.version } : undefined },
- * );
- * connection.close();
- * ```
+ * reopened after a failure. Internal: the client's cluster holds one per
+ * server, and `@x/memcache/client` does not export it.
  */
 export class Connection {
   /** `host:port`, as errors name it. */

@@ -44,18 +44,21 @@ interface Continuum {
  * little-endian word of its MD5, and it goes to the first point at or after
  * it, wrapping around.
  *
- * @example Route keys over three weighted servers
+ * @example Route keys over three weighted servers, keeping them put when one dies
  * ```ts
- * import { KetamaRouter } from "@x/memcache/client";
+ * import assert from "node:assert/strict";
+ * import { KetamaRouter, type KetamaRouterOptions } from "@x/memcache/client";
  *
+ * const options: KetamaRouterOptions = { failover: "next" };
  * const router = new KetamaRouter([
  *   { host: "10.0.0.1", port: 11211, weight: 1 },
  *   { host: "10.0.0.2", port: 11211, weight: 2 },
  *   { host: "10.0.0.3", port: 11211, weight: 1 },
- * ]);
+ * ], options);
  * const key = new TextEncoder().encode("user:42");
  * const index = router.pick(key, () => true);
- * console.log(index >= 0 && index < 3); // true
+ * assert.ok(index >= 0 && index < 3);
+ * assert.notEqual(router.pick(key, (i) => i !== index), index);
  * ```
  */
 export class KetamaRouter implements Router {

@@ -12,24 +12,42 @@
  * {@linkcode Client.getOrSet} on it.
  *
  * @example A client over two servers
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { Client } from "@x/memcache/client";
+ * import { serve } from "@x/memcache/server";
  *
- * await using client = new Client(["10.0.0.1:11211", ["10.0.0.2:11211", 2]]);
+ * await using one = serve({ port: 0 });
+ * await using two = serve({ port: 0 });
+ * await using client = new Client([
+ *   `127.0.0.1:${one.addr.port}`,
+ *   [`127.0.0.1:${two.addr.port}`, 2], // twice the keys of the first
+ * ]);
  * await client.set("user:42", { name: "Ada" });
  * const user = await client.get<{ name: string }>("user:42");
+ * assert.equal(user?.name, "Ada");
  * ```
  *
  * @example One loader call for many callers
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { Client } from "@x/memcache/client";
+ * import { serve } from "@x/memcache/server";
  *
- * await using client = new Client(["127.0.0.1:11211"]);
- * const report = await client.getOrSet("report", () => ({ visits: 42 }), { ttl: 60, staleTtl: 30 });
+ * await using server = serve({ port: 0 });
+ * await using client = new Client([`127.0.0.1:${server.addr.port}`]);
+ * let loads = 0;
+ * const load = () => ({ visits: 42 + loads++ });
+ * const reports = await Promise.all(
+ *   [1, 2, 3].map(() => client.getOrSet("report", load, { ttl: 60, staleTtl: 30 })),
+ * );
+ * assert.deepEqual(reports, [{ visits: 42 }, { visits: 42 }, { visits: 42 }]);
+ * assert.equal(loads, 1);
  * ```
  *
  * @example Placing keys as python-memcached does
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PythonRouter } from "@x/memcache/client";
  *
  * const router = new PythonRouter([
@@ -37,7 +55,7 @@
  *   { host: "10.0.0.2", port: 11211, weight: 2 },
  * ]);
  * const index = router.pick(new TextEncoder().encode("user:42"), () => true);
- * console.assert(index === 0 || index === 1);
+ * assert.ok(index === 0 || index === 1);
  * ```
  *
  * @module

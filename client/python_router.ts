@@ -27,18 +27,20 @@ const RETRIES = 10;
  * decimal text of the hash followed by the attempt number (`"3187" + "0"`),
  * and gives up after 10 picks: so does this router, returning -1.
  *
- * @example Route keys over three weighted servers
+ * @example Route keys over three weighted servers, as Debian 12's python3-memcache does
  * ```ts
- * import { PythonRouter } from "@x/memcache/client";
+ * import assert from "node:assert/strict";
+ * import { PythonRouter, type PythonRouterOptions } from "@x/memcache/client";
  *
+ * const options: PythonRouterOptions = { legacyZeroHash: true }; // python-memcached 1.59
  * const router = new PythonRouter([
  *   { host: "10.0.0.1", port: 11211, weight: 1 },
  *   { host: "10.0.0.2", port: 11211, weight: 2 },
  *   { host: "10.0.0.3", port: 11211, weight: 3 },
- * ]);
+ * ], options);
  * const key = new TextEncoder().encode("foo");
- * console.log(router.pick(key, () => true)); // 1
- * console.log(router.pick(key, (i) => i !== 1)); // 2
+ * assert.equal(router.pick(key, () => true), 1);
+ * assert.equal(router.pick(key, (i) => i !== 1), 2); // rehashed past the dead server
  * ```
  */
 export class PythonRouter implements Router {

@@ -4,13 +4,16 @@
  *
  * @example Three servers, the last taking twice the keys of each other
  * ```ts
- * import type { ServerSpec } from "@x/memcache/client";
+ * import assert from "node:assert/strict";
+ * import { PythonRouter, type Router, type ServerSpec } from "@x/memcache/client";
  *
  * const servers: ServerSpec[] = [
  *   { host: "10.0.0.1", port: 11211, weight: 1 },
  *   { host: "10.0.0.2", port: 11211, weight: 1 },
  *   { host: "10.0.0.3", port: 11211, weight: 2 },
  * ];
+ * const router: Router = new PythonRouter(servers);
+ * assert.equal(router.pick(new TextEncoder().encode("foo"), () => true), 2);
  * ```
  */
 export interface ServerSpec {
@@ -29,15 +32,22 @@ export interface ServerSpec {
  *
  * @example A router that sends every key to the first live server
  * ```ts
- * import type { Router } from "@x/memcache/client";
+ * import assert from "node:assert/strict";
+ * import type { Router, ServerSpec } from "@x/memcache/client";
  *
- * const first: Router = {
- *   pick(_key, alive) {
- *     for (let i = 0; i < 3; i++) if (alive(i)) return i;
- *     return -1;
- *   },
- * };
- * console.log(first.pick(new TextEncoder().encode("user:42"), (i) => i > 0)); // 1
+ * function firstLive(servers: ServerSpec[]): Router {
+ *   return {
+ *     pick(_key, alive) {
+ *       for (let i = 0; i < servers.length; i++) if (alive(i)) return i;
+ *       return -1;
+ *     },
+ *   };
+ * }
+ * const router = firstLive([
+ *   { host: "10.0.0.1", port: 11211, weight: 1 },
+ *   { host: "10.0.0.2", port: 11211, weight: 1 },
+ * ]);
+ * assert.equal(router.pick(new TextEncoder().encode("user:42"), (i) => i > 0), 1);
  * ```
  */
 export interface Router {
