@@ -11,6 +11,7 @@ import type {
   MetaArithmeticOptions,
   MetaDeleteOptions,
   MetaGetOptions,
+  MetaGetResult,
   MetaSetOptions,
 } from "./meta.ts";
 
@@ -155,19 +156,8 @@ export function metaArithmeticFlags(options: MetaArithmeticOptions): Uint8Array[
   return flags;
 }
 
-/** The return flags of a meta reply, by letter. */
-export interface MetaTokens {
-  cas?: bigint;
-  clientFlags?: number;
-  ttl?: number;
-  size?: number;
-  hit?: boolean;
-  lastAccess?: number;
-  opaque?: string;
-  win: boolean;
-  stale: boolean;
-  alreadyWon: boolean;
-}
+/** The return flags of a meta reply, by letter: the fields of a `MetaGetResult` but the value. */
+export type MetaTokens = Omit<MetaGetResult<unknown>, "value">;
 
 function bad(frame: MetaResponse, token: Uint8Array): never {
   throw new ProtocolError(
