@@ -6,10 +6,14 @@
 
 import { ConnectionError } from "../protocol/errors.ts";
 import { writeGetLine, writeRequest } from "../protocol/request_encoder.ts";
-import type { ByteSink } from "../protocol/write_buffer.ts";
 import type { StorageCommand } from "../protocol/request_parser.ts";
+import type { ByteSink } from "../protocol/write_buffer.ts";
+import { Cluster, parseServers } from "./_cluster.ts";
+import { getMulti, type MultiGetContext } from "./_get_multi.ts";
+import { GetOrSet } from "./_get_or_set.ts";
+import { KeyEncoder } from "./_key_encoder.ts";
 import { LimitedCodec } from "./_limited_codec.ts";
-import type { EncodedValue } from "./codec.ts";
+import { metaArithmeticFlags, metaDeleteFlags, metaGetFlags, metaSetFlags } from "./_meta_flags.ts";
 import {
   ARITHMETIC_READER,
   DELETE_READER,
@@ -26,9 +30,8 @@ import {
   TOUCH_READER,
   VERSION_READER,
 } from "./_readers.ts";
+import type { EncodedValue } from "./codec.ts";
 import type { ReplyReader } from "./connection.ts";
-import { Cluster, parseServers } from "./_cluster.ts";
-import { metaArithmeticFlags, metaDeleteFlags, metaGetFlags, metaSetFlags } from "./_meta_flags.ts";
 import type {
   GetOrSetOptions,
   MetaArithmeticOptions,
@@ -40,9 +43,6 @@ import type {
   MetaSetOptions,
   MetaSetResult,
 } from "./meta.ts";
-import { KeyEncoder } from "./_key_encoder.ts";
-import { getMulti, type MultiGetContext } from "./_get_multi.ts";
-import { GetOrSet } from "./_get_or_set.ts";
 import type {
   CallOptions,
   CasValue,
@@ -56,6 +56,7 @@ import type {
   StoreOptions,
 } from "./options.ts";
 
+/** The data block of a meta request that carries none. */
 const EMPTY = new Uint8Array(0);
 
 /** A server that failed as `false`, for the multi calls that report what was not done. */
@@ -95,13 +96,14 @@ function falseOnConnectionError(error: unknown): false {
  */
 export class Client implements AsyncDisposable {
   #cluster: Cluster;
-  #multiGet: MultiGetContext;
-  #getOrSet: GetOrSet;
+  #keys: KeyEncoder;
   #codec: LimitedCodec;
+  #keyPrefix: string;
   #cacheCas: boolean;
   #casIds = new Map<string, bigint>();
-  #keys: KeyEncoder;
-  #keyPrefix: string;
+  #multiGet: MultiGetContext;
+  #getOrSet: GetOrSet;
+
   /**
    * Creates a client; connections open on first use.
    *
