@@ -13,21 +13,80 @@
  *
  * @example A round trip through both directions
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeRequest, RequestParser } from "@x/memcache/protocol";
  *
  * const parser = new RequestParser();
  * parser.push(encodeRequest({ type: "delete", key: new TextEncoder().encode("k"), noreply: false }));
- * console.assert(parser.next()?.type === "delete");
+ * assert.equal(parser.next()?.type, "delete");
  * ```
  *
  * @module
  */
 
-export * from "./errors.ts";
-export * from "./limits.ts";
-export * from "./replies.ts";
-export * from "./request_parser.ts";
-export * from "./response_parser.ts";
-export * from "./request_encoder.ts";
-export * from "./response_encoder.ts";
+export {
+  ClientError,
+  CommandError,
+  ConnectionError,
+  MemcacheError,
+  type MemcacheErrorOptions,
+  NoServerError,
+  ProtocolError,
+  ServerError,
+  TimeoutError,
+} from "./errors.ts";
+export {
+  ITEM_SIZE_MAX,
+  itemSize,
+  KEY_MAX_LENGTH,
+  LINE_MAX_LENGTH,
+  MAX_TOKENS,
+  REALTIME_MAXDELTA,
+} from "./limits.ts";
+export { REPLY, REPLY_TEXT, type ReplyName } from "./replies.ts";
+export {
+  type ArithmeticRequest,
+  type DataStatus,
+  type DeleteRequest,
+  type FlushAllRequest,
+  type InvalidRequest,
+  type MetaCommand,
+  type MetaRequest,
+  type QuitRequest,
+  type Request,
+  RequestParser,
+  type RequestParserOptions,
+  type RetrievalCommand,
+  type RetrievalRequest,
+  type ShutdownRequest,
+  type StatsRequest,
+  type StorageCommand,
+  type StorageRequest,
+  type TouchRequest,
+  type VerbosityRequest,
+  type VersionRequest,
+} from "./request_parser.ts";
+export {
+  type EndResponse,
+  type ErrorResponse,
+  type MetaCode,
+  type MetaResponse,
+  type NumberResponse,
+  type Response,
+  ResponseParser,
+  type ResponseParserOptions,
+  type StatResponse,
+  type Status,
+  type StatusResponse,
+  type ValueResponse,
+  ValueSpan,
+  type VersionResponse,
+} from "./response_parser.ts";
+export {
+  assertValidKey,
+  type EncodableRequest,
+  encodeRequest,
+  writeRequest,
+} from "./request_encoder.ts";
+export { encodeResponse, writeResponse, writeValueHeader } from "./response_encoder.ts";
 export { type ByteSink, WriteBuffer } from "./write_buffer.ts";
