@@ -63,15 +63,12 @@ export class MemcacheError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ProtocolError, ResponseParser } from "@x/memcache/protocol";
  *
  * const parser = new ResponseParser();
  * parser.push(new TextEncoder().encode("HELLO\r\n"));
- * try {
- *   parser.next();
- * } catch (error) {
- *   console.assert(error instanceof ProtocolError);
- * }
+ * assert.throws(() => parser.next(), ProtocolError);
  * ```
  */
 export class ProtocolError extends MemcacheError {}
@@ -81,10 +78,11 @@ export class ProtocolError extends MemcacheError {}
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { CommandError } from "@x/memcache/protocol";
  *
  * const error = new CommandError("Cannot run command: the server answered ERROR", { line: "ERROR" });
- * console.assert(error.line === "ERROR");
+ * assert.equal(error.line, "ERROR");
  * ```
  */
 export class CommandError extends MemcacheError {}
@@ -94,10 +92,11 @@ export class CommandError extends MemcacheError {}
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ClientError } from "@x/memcache/protocol";
  *
  * const error = new ClientError("Cannot set: bad data chunk", { line: "CLIENT_ERROR bad data chunk" });
- * console.assert(error instanceof Error);
+ * assert.ok(error instanceof Error);
  * ```
  */
 export class ClientError extends MemcacheError {}
@@ -108,10 +107,11 @@ export class ClientError extends MemcacheError {}
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ServerError } from "@x/memcache/protocol";
  *
  * const error = new ServerError("Cannot set: object too large for cache");
- * console.assert(error.name === "ServerError");
+ * assert.equal(error.name, "ServerError");
  * ```
  */
 export class ServerError extends MemcacheError {}
@@ -121,10 +121,11 @@ export class ServerError extends MemcacheError {}
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConnectionError } from "@x/memcache/protocol";
  *
  * const error = new ConnectionError("Cannot connect: connection refused", { server: "127.0.0.1:11211" });
- * console.assert(error.server === "127.0.0.1:11211");
+ * assert.equal(error.server, "127.0.0.1:11211");
  * ```
  */
 export class ConnectionError extends MemcacheError {}
@@ -134,10 +135,11 @@ export class ConnectionError extends MemcacheError {}
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConnectionError, TimeoutError } from "@x/memcache/protocol";
  *
  * const error = new TimeoutError("Cannot get: no reply within 3000 ms");
- * console.assert(error instanceof ConnectionError);
+ * assert.ok(error instanceof ConnectionError);
  * ```
  */
 export class TimeoutError extends ConnectionError {}
@@ -147,10 +149,11 @@ export class TimeoutError extends ConnectionError {}
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { NoServerError } from "@x/memcache/protocol";
  *
  * const error = new NoServerError("Cannot route key: every server is marked dead", { key: "user:42" });
- * console.assert(error.key === "user:42");
+ * assert.equal(error.key, "user:42");
  * ```
  */
 export class NoServerError extends ConnectionError {}

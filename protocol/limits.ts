@@ -38,9 +38,10 @@ const ITEM_HEADER_SIZE = 48;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ITEM_SIZE_MAX, itemSize } from "@x/memcache/protocol";
  *
- * console.assert(itemSize(1, 0, 1048516, true) === ITEM_SIZE_MAX);
+ * assert.equal(itemSize(1, 0, 1048516, true), ITEM_SIZE_MAX);
  * ```
  */
 export function itemSize(

@@ -47,9 +47,10 @@ export type ReplyName = keyof typeof REPLY_TEXT;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { REPLY } from "@x/memcache/protocol";
  *
- * console.assert(new TextDecoder().decode(REPLY.STORED) === "STORED\r\n");
+ * assert.equal(new TextDecoder().decode(REPLY.STORED), "STORED\r\n");
  * ```
  */
 export const REPLY: { readonly [name in ReplyName]: Uint8Array } = Object.fromEntries(

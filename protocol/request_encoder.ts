@@ -80,11 +80,12 @@ function noreply(sink: ByteSink, on: boolean): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { WriteBuffer, writeRequest } from "@x/memcache/protocol";
  *
  * const out = new WriteBuffer();
  * writeRequest(out, { type: "version" });
- * console.assert(new TextDecoder().decode(out.view()) === "version\r\n");
+ * assert.equal(new TextDecoder().decode(out.view()), "version\r\n");
  * ```
  */
 export function writeRequest(sink: ByteSink, request: EncodableRequest): void {
@@ -186,7 +187,7 @@ export function writeRequest(sink: ByteSink, request: EncodableRequest): void {
 
 /**
  * Writes a `get` or `gets` line whose keys the caller has already checked,
- * as a client's hot path does: unlike {@linkcode writeRequest}, nothing is
+ * as the client's hot path does (internal: not exported from `mod.ts`): unlike {@linkcode writeRequest}, nothing is
  * checked again, so keys that are empty, too long or hold a control
  * character or space go out as given.
  *
@@ -194,16 +195,6 @@ export function writeRequest(sink: ByteSink, request: EncodableRequest): void {
  * @param command `"get"`, or `"gets"` for the cas tokens too.
  * @param keys One key, or several joined by single spaces, each already
  *   checked as {@linkcode assertValidKey} checks it.
- *
- * @example A multi-get line from keys joined once
- * ```ts
- * import assert from "node:assert/strict";
- * import { WriteBuffer, writeGetLine } from "@x/memcache/protocol";
- *
- * const out = new WriteBuffer();
- * writeGetLine(out, "gets", new TextEncoder().encode("user:1 user:2"));
- * assert.equal(new TextDecoder().decode(out.view()), "gets user:1 user:2\r\n");
- * ```
  */
 export function writeGetLine(sink: ByteSink, command: "get" | "gets", keys: Uint8Array): void {
   sink.bytes(command === "get" ? GET_ : GETS_);
@@ -221,6 +212,7 @@ export function writeGetLine(sink: ByteSink, command: "get" | "gets", keys: Uint
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeRequest } from "@x/memcache/protocol";
  *
  * const bytes = encodeRequest({
@@ -234,7 +226,7 @@ export function writeGetLine(sink: ByteSink, command: "get" | "gets", keys: Uint
  *   data: new TextEncoder().encode("hello"),
  *   status: "ok",
  * });
- * console.assert(new TextDecoder().decode(bytes) === "set greeting 0 0 5\r\nhello\r\n");
+ * assert.equal(new TextDecoder().decode(bytes), "set greeting 0 0 5\r\nhello\r\n");
  * ```
  */
 export function encodeRequest(request: EncodableRequest): Uint8Array {

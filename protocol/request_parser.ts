@@ -290,15 +290,18 @@ function commandName(buf: Uint8Array, start: number, end: number): string {
  *
  * @example Parsing a pipelined set and get
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RequestParser } from "@x/memcache/protocol";
  *
  * const parser = new RequestParser();
  * parser.push(new TextEncoder().encode("set greeting 0 0 5\r\nhello\r\nget greeting\r\n"));
  * const set = parser.next();
  * const get = parser.next();
- * console.assert(set?.type === "storage" && new TextDecoder().decode(set.data) === "hello");
- * console.assert(get?.type === "retrieval" && get.keys.length === 1);
- * console.assert(parser.next() === undefined);
+ * assert.ok(set?.type === "storage");
+ * assert.equal(new TextDecoder().decode(set.data), "hello");
+ * assert.ok(get?.type === "retrieval");
+ * assert.equal(get.keys.length, 1);
+ * assert.equal(parser.next(), undefined);
  * ```
  */
 export class RequestParser {

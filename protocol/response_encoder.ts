@@ -24,11 +24,12 @@ const VALUE_ = new Uint8Array([0x56, 0x41, 0x4c, 0x55, 0x45, 0x20]);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { WriteBuffer, writeValueHeader } from "@x/memcache/protocol";
  *
  * const out = new WriteBuffer();
  * writeValueHeader(out, new TextEncoder().encode("k"), 0, 5, 7n);
- * console.assert(new TextDecoder().decode(out.view()) === "VALUE k 0 5 7\r\n");
+ * assert.equal(new TextDecoder().decode(out.view()), "VALUE k 0 5 7\r\n");
  * ```
  */
 export function writeValueHeader(
@@ -59,12 +60,13 @@ export function writeValueHeader(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { WriteBuffer, writeResponse } from "@x/memcache/protocol";
  *
  * const out = new WriteBuffer();
  * writeResponse(out, { type: "status", status: "STORED" });
  * writeResponse(out, { type: "stat", name: "pid", value: "42" });
- * console.assert(new TextDecoder().decode(out.view()) === "STORED\r\nSTAT pid 42\r\n");
+ * assert.equal(new TextDecoder().decode(out.view()), "STORED\r\nSTAT pid 42\r\n");
  * ```
  */
 export function writeResponse(sink: ByteSink, response: Response): void {
@@ -122,10 +124,11 @@ export function writeResponse(sink: ByteSink, response: Response): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeResponse } from "@x/memcache/protocol";
  *
  * const bytes = encodeResponse({ type: "end" });
- * console.assert(new TextDecoder().decode(bytes) === "END\r\n");
+ * assert.equal(new TextDecoder().decode(bytes), "END\r\n");
  * ```
  */
 export function encodeResponse(response: Response): Uint8Array {

@@ -192,13 +192,15 @@ function latin1(buf: Uint8Array, start: number, end: number): string {
  *
  * @example Reading a `gets` reply
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ResponseParser } from "@x/memcache/protocol";
  *
  * const parser = new ResponseParser();
  * parser.push(new TextEncoder().encode("VALUE greeting 0 5 42\r\nhello\r\nEND\r\n"));
  * const value = parser.next();
- * console.assert(value?.type === "value" && value.cas === 42n);
- * console.assert(parser.next()?.type === "end");
+ * assert.ok(value?.type === "value");
+ * assert.equal(value.cas, 42n);
+ * assert.equal(parser.next()?.type, "end");
  * ```
  */
 export class ResponseParser {

@@ -47,12 +47,13 @@ export class LengthCounter implements ByteSink {
  *
  * @example Batching two replies into one write
  * ```ts
+ * import assert from "node:assert/strict";
  * import { REPLY, WriteBuffer } from "@x/memcache/protocol";
  *
  * const out = new WriteBuffer();
  * out.bytes(REPLY.STORED);
  * out.bytes(REPLY.END);
- * console.assert(new TextDecoder().decode(out.view()) === "STORED\r\nEND\r\n");
+ * assert.equal(new TextDecoder().decode(out.view()), "STORED\r\nEND\r\n");
  * out.clear();
  * ```
  */

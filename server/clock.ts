@@ -21,10 +21,11 @@ export const CLOCK_START = 62;
  *
  * @example Reading a clock
  * ```ts
- * import { ManualClock } from "@x/memcache/server/clock";
+ * import assert from "node:assert/strict";
+ * import { type Clock, ManualClock } from "@x/memcache/server";
  *
- * const clock = new ManualClock();
- * console.log(clock.now(), clock.unixTime());
+ * const clock: Clock = new ManualClock({ now: 100, started: 1_700_000_000 });
+ * assert.equal(clock.unixTime(), 1_700_000_100);
  * ```
  */
 export interface Clock {
@@ -42,10 +43,12 @@ export interface Clock {
  *
  * @example A clock for a server
  * ```ts
- * import { SystemClock } from "@x/memcache/server/clock";
+ * import assert from "node:assert/strict";
+ * import { SystemClock } from "@x/memcache/server";
  *
  * const clock = new SystemClock();
- * console.log(clock.now()); // 62 right after start, like memcached
+ * assert.ok(clock.now() >= 62); // 62 right after start, like memcached
+ * assert.equal(clock.unixTime(), clock.started + clock.now());
  * ```
  */
 export class SystemClock implements Clock {
@@ -105,11 +108,12 @@ export interface ManualClockOptions {
  *
  * @example Expiring an item without sleeping
  * ```ts
- * import { ManualClock } from "@x/memcache/server/clock";
+ * import assert from "node:assert/strict";
+ * import { ManualClock } from "@x/memcache/server";
  *
  * const clock = new ManualClock();
  * clock.advance(10);
- * console.log(clock.now()); // 72
+ * assert.equal(clock.now(), 72);
  * ```
  */
 export class ManualClock implements Clock {
@@ -169,21 +173,12 @@ export class ManualClock implements Clock {
  * up to {@linkcode REALTIME_MAXDELTA} is relative to now; anything larger is
  * an absolute Unix time, and one at or before the clock's start gives 1.
  * An item is expired when its relative exptime is non-zero and `<= now()`.
+ * With the clock at 100 and started at 1,700,000,000: 10 gives 110, -1
+ * gives 1, and 1,700,000,500 gives 500.
  *
  * @param exptime The exptime from the request, a signed 32-bit integer.
  * @param clock The clock to convert against.
  * @returns The relative exptime, an unsigned 32-bit integer.
- *
- * @example Converting exptimes
- * ```ts
- * import { ManualClock, relativeExptime } from "@x/memcache/server/clock";
- *
- * const clock = new ManualClock({ now: 100, started: 1_700_000_000 });
- * relativeExptime(0, clock); // 0: never
- * relativeExptime(10, clock); // 110
- * relativeExptime(-1, clock); // 1: already expired
- * relativeExptime(1_700_000_500, clock); // 500
- * ```
  */
 export function relativeExptime(exptime: number, clock: Clock): number {
   if (exptime === 0) return 0;

@@ -12,11 +12,15 @@
  * or start it from code with {@linkcode serve}.
  *
  * @example Serving from code
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Client } from "@x/memcache/client";
  * import { serve } from "@x/memcache/server";
  *
  * await using server = serve({ port: 0 });
- * console.log(`memcached on port ${server.addr.port}`);
+ * await using client = new Client([`127.0.0.1:${server.addr.port}`]);
+ * await client.set("greeting", "hello");
+ * assert.equal(await client.get("greeting"), "hello");
  * ```
  *
  * @module

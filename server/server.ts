@@ -110,11 +110,13 @@ const TOO_MANY_CONNECTIONS = new TextEncoder().encode("ERROR Too many open conne
  * @throws {Deno.errors.AddrInUse} When the port is taken.
  *
  * @example Serving on a free port
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { serve } from "@x/memcache/server";
  *
  * await using server = serve({ port: 0, memoryLimit: 64 * 1024 * 1024 });
- * console.log(`listening on ${server.addr.hostname}:${server.addr.port}`);
+ * assert.equal(server.addr.hostname, "127.0.0.1");
+ * assert.ok(server.addr.port > 0);
  * ```
  */
 export function serve(options: ServeOptions = {}): MemcacheServer {
