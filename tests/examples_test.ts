@@ -24,26 +24,6 @@ const EXPECTED: Record<string, string[]> = {
   ],
 };
 
-/** Examples that need the meta protocol; skipped while our server answers `mn` with `ERROR`. */
-const META_EXAMPLES = new Set(["11_get_or_set.ts"]);
-
-async function speaksMeta(port: number): Promise<boolean> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    await conn.write(new TextEncoder().encode("mn\r\n"));
-    const buf = new Uint8Array(64);
-    let reply = "";
-    while (!reply.includes("\n")) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      reply += new TextDecoder().decode(buf.subarray(0, n));
-    }
-    return reply === "MN\r\n";
-  } finally {
-    conn.close();
-  }
-}
-
 Deno.test("examples/ holds the walkthrough steps and the meta example, each tested here", () => {
   const files = [...Deno.readDirSync(EXAMPLES)].map((e) => e.name).filter((n) => n.endsWith(".ts"));
   assert.deepEqual(files.sort(), Object.keys(EXPECTED).sort());
@@ -54,10 +34,6 @@ for (const [file, lines] of Object.entries(EXPECTED)) {
     await using a = serve({ port: 0 });
     await using b = serve({ port: 0 });
     await using c = serve({ port: 0 });
-    if (META_EXAMPLES.has(file) && !(await speaksMeta(a.addr.port))) {
-      console.warn(`skipped: our server answers mn with ERROR, and ${file} needs meta commands`);
-      return;
-    }
     const servers = file === "02_weighted_cluster.ts"
       ? [[a, 1], [b, 2], [c, 1]].map(([s, w]) => `127.0.0.1:${(s as typeof a).addr.port}:${w}`)
       : [`127.0.0.1:${a.addr.port}`];
