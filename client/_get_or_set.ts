@@ -6,6 +6,7 @@
  */
 
 import { ConnectionError, TimeoutError } from "../protocol/errors.ts";
+import { REALTIME_MAXDELTA } from "../protocol/limits.ts";
 import type {
   GetOrSetOptions,
   MetaDeleteOptions,
@@ -17,7 +18,6 @@ import type {
 import type { MetaHit } from "./_readers.ts";
 
 /** The longest relative expiry memcached takes; longer ones are Unix times. */
-const MAX_RELATIVE_TTL = 60 * 60 * 24 * 30;
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -103,12 +103,12 @@ export class GetOrSet {
     if (typeof loader !== "function") {
       throw new TypeError(`Cannot get or set "${key}": the loader is not a function`);
     }
-    const ttl = wholeSeconds("ttl", options?.ttl, 0, MAX_RELATIVE_TTL);
-    const staleTtl = wholeSeconds("staleTtl", options.staleTtl ?? 0, 0, MAX_RELATIVE_TTL - ttl);
+    const ttl = wholeSeconds("ttl", options?.ttl, 0, REALTIME_MAXDELTA);
+    const staleTtl = wholeSeconds("staleTtl", options.staleTtl ?? 0, 0, REALTIME_MAXDELTA - ttl);
     if (ttl === 0 && staleTtl > 0) {
       throw new RangeError("Cannot get or set: staleTtl needs a ttl, and ttl 0 never expires");
     }
-    const lockTtl = wholeSeconds("lockTtl", options.lockTtl ?? 10, 1, MAX_RELATIVE_TTL);
+    const lockTtl = wholeSeconds("lockTtl", options.lockTtl ?? 10, 1, REALTIME_MAXDELTA);
     const maxWait = options.maxWait ?? lockTtl * 1000 + 2000;
     if (!(maxWait >= 0)) throw new RangeError(`Cannot get or set: maxWait ${maxWait} is negative`);
     const store = { ttl: ttl === 0 ? 0 : ttl + staleTtl, minCompressLen: options.minCompressLen };

@@ -6,8 +6,7 @@
  * @module
  */
 
-/** Seconds in 30 days: memcached's `REALTIME_MAXDELTA`, the largest relative exptime. */
-export const REALTIME_MAXDELTA = 60 * 60 * 24 * 30;
+import { REALTIME_MAXDELTA } from "../protocol/limits.ts";
 
 /**
  * Where the relative clock starts. memcached sets `process_started` to the
