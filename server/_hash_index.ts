@@ -7,7 +7,10 @@
  * @module
  */
 
-import { F_HASH, F_HNEXT, F_INFO, F_OFFSET, F_PAGE, type ItemRows, STRIDE } from "./_item_rows.ts";
+import { type ItemRows, ROW } from "./_item_rows.ts";
+
+// Module-local copies of the layout constants, which V8 folds into the code.
+const { F_HASH, F_HNEXT, F_INFO, F_OFFSET, F_PAGE, STRIDE } = ROW;
 
 /** The most keys {@linkcode HashIndex.prototype.prefetch} reads ahead at once. */
 export const PREFETCH_BATCH = 32;

@@ -9,35 +9,44 @@
 
 import { itemSize } from "../protocol/limits.ts";
 
-export const F_FLAGS = 0;
-/** Relative, unsigned. */
-export const F_EXPTIME = 1;
-/** Last access, relative. */
-export const F_TIME = 2;
-export const F_CAS_LO = 3;
-export const F_CAS_HI = 4;
-export const F_VLEN = 5;
-export const F_PAGE = 6;
-export const F_OFFSET = 7;
-/** Towards the LRU head (newer). */
-export const F_PREV = 8;
-/** Towards the LRU tail (older); the free-slot link when free. */
-export const F_NEXT = 9;
-export const F_HNEXT = 10;
-export const F_HASH = 11;
-/** Key length | class << 8 | the INFO_ bits. */
-export const F_INFO = 12;
-/** Fields per row. */
-export const STRIDE = 13;
+/**
+ * The row layout: each field's offset in a row, the row's length, and the
+ * bits of its INFO field. A module copies what it uses into module-local
+ * constants (`const { F_INFO, STRIDE } = ROW;`): V8 folds those into the
+ * code, where it reloads an imported binding on every use.
+ */
+export const ROW = Object.freeze({
+  F_FLAGS: 0,
+  /** Relative, unsigned. */
+  F_EXPTIME: 1,
+  /** Last access, relative. */
+  F_TIME: 2,
+  F_CAS_LO: 3,
+  F_CAS_HI: 4,
+  F_VLEN: 5,
+  F_PAGE: 6,
+  F_OFFSET: 7,
+  /** Towards the LRU head (newer). */
+  F_PREV: 8,
+  /** Towards the LRU tail (older); the free-slot link when free. */
+  F_NEXT: 9,
+  F_HNEXT: 10,
+  F_HASH: 11,
+  /** Key length | class << 8 | the INFO_ bits. */
+  F_INFO: 12,
+  /** Fields per row. */
+  STRIDE: 13,
+  INFO_LINKED: 1 << 16,
+  INFO_FETCHED: 1 << 17,
+  // Meta protocol marks (memcached's ITEM_STALE, ITEM_TOKEN_SENT, ITEM_KEY_BINARY).
+  INFO_STALE: 1 << 18,
+  INFO_TOKEN_SENT: 1 << 19,
+  INFO_KEY_BINARY: 1 << 20,
+  /** Used since it last reached its LRU's tail (memcached's ITEM_ACTIVE): spared once there. */
+  INFO_ACTIVE: 1 << 21,
+});
 
-export const INFO_LINKED = 1 << 16;
-export const INFO_FETCHED = 1 << 17;
-// Meta protocol marks (memcached's ITEM_STALE, ITEM_TOKEN_SENT, ITEM_KEY_BINARY).
-export const INFO_STALE = 1 << 18;
-export const INFO_TOKEN_SENT = 1 << 19;
-export const INFO_KEY_BINARY = 1 << 20;
-/** Used since it last reached its LRU's tail (memcached's ITEM_ACTIVE): spared once there. */
-export const INFO_ACTIVE = 1 << 21;
+const { F_FLAGS, F_CAS_LO, F_CAS_HI, F_VLEN, F_NEXT, F_INFO, STRIDE } = ROW;
 
 const TWO_32 = 4294967296;
 

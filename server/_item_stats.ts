@@ -6,27 +6,34 @@
  * @module
  */
 
-// Per-class counters, one Float64Array row per class.
-export const C_GET_HITS = 0;
-export const C_CMD_SET = 1;
-export const C_DELETE_HITS = 2;
-export const C_INCR_HITS = 3;
-export const C_DECR_HITS = 4;
-export const C_CAS_HITS = 5;
-export const C_CAS_BADVAL = 6;
-export const C_TOUCH_HITS = 7;
-export const C_EVICTED = 8;
-export const C_EVICTED_NONZERO = 9;
-export const C_EVICTED_TIME = 10;
-export const C_OUTOFMEMORY = 11;
-export const C_RECLAIMED = 12;
-export const C_EXPIRED_UNFETCHED = 13;
-export const C_EVICTED_UNFETCHED = 14;
-export const C_CRAWLER_RECLAIMED = 15;
-export const C_NUMBER = 16;
-export const C_MEM_REQUESTED = 17;
-/** Counters per class row. */
-export const C_COUNT = 18;
+/**
+ * Each per-class counter's offset in its class's row, and the row's length
+ * (`C_COUNT`). Modules copy what they use into module-local constants, as
+ * with `ROW` in `_item_rows.ts`.
+ */
+export const COUNTER = Object.freeze({
+  C_GET_HITS: 0,
+  C_CMD_SET: 1,
+  C_DELETE_HITS: 2,
+  C_INCR_HITS: 3,
+  C_DECR_HITS: 4,
+  C_CAS_HITS: 5,
+  C_CAS_BADVAL: 6,
+  C_TOUCH_HITS: 7,
+  C_EVICTED: 8,
+  C_EVICTED_NONZERO: 9,
+  C_EVICTED_TIME: 10,
+  C_OUTOFMEMORY: 11,
+  C_RECLAIMED: 12,
+  C_EXPIRED_UNFETCHED: 13,
+  C_EVICTED_UNFETCHED: 14,
+  C_CRAWLER_RECLAIMED: 15,
+  C_NUMBER: 16,
+  C_MEM_REQUESTED: 17,
+  C_COUNT: 18,
+});
+
+const { C_COUNT, C_NUMBER, C_MEM_REQUESTED } = COUNTER;
 
 /**
  * Counters for `stats`. Each is memcached's field of the same name in

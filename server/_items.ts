@@ -9,7 +9,30 @@
  */
 
 import type { HashIndex } from "./_hash_index.ts";
-import {
+import { COUNTER, type ItemStats, type SlabClassStats, type StoreStats } from "./_item_stats.ts";
+import { casAt, classAt, type ItemRows, ROW, setCas } from "./_item_rows.ts";
+import { DEADNESS, type Lru } from "./_lru.ts";
+import type { SlabAllocator } from "./_slab_allocator.ts";
+import type { Clock } from "./clock.ts";
+import type { ItemView } from "./_types.ts";
+
+// Module-local copies of the layout constants, which V8 folds into the code.
+const {
+  F_EXPTIME,
+  F_FLAGS,
+  F_INFO,
+  F_OFFSET,
+  F_PAGE,
+  F_TIME,
+  F_VLEN,
+  INFO_FETCHED,
+  INFO_KEY_BINARY,
+  INFO_LINKED,
+  INFO_STALE,
+  INFO_TOKEN_SENT,
+  STRIDE,
+} = ROW;
+const {
   C_CAS_BADVAL,
   C_CAS_HITS,
   C_CMD_SET,
@@ -29,33 +52,8 @@ import {
   C_OUTOFMEMORY,
   C_RECLAIMED,
   C_TOUCH_HITS,
-  type ItemStats,
-  type SlabClassStats,
-  type StoreStats,
-} from "./_item_stats.ts";
-import {
-  casAt,
-  classAt,
-  F_EXPTIME,
-  F_FLAGS,
-  F_INFO,
-  F_OFFSET,
-  F_PAGE,
-  F_TIME,
-  F_VLEN,
-  INFO_FETCHED,
-  INFO_KEY_BINARY,
-  INFO_LINKED,
-  INFO_STALE,
-  INFO_TOKEN_SENT,
-  type ItemRows,
-  setCas,
-  STRIDE,
-} from "./_item_rows.ts";
-import { FLUSHED, LIVE, type Lru } from "./_lru.ts";
-import type { SlabAllocator } from "./_slab_allocator.ts";
-import type { Clock } from "./clock.ts";
-import type { ItemView } from "./_types.ts";
+} = COUNTER;
+const { FLUSHED, LIVE } = DEADNESS;
 
 const CR = 13;
 const LF = 10;

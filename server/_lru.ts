@@ -14,21 +14,12 @@
  */
 
 import type { HashIndex } from "./_hash_index.ts";
-import {
-  C_COUNT,
-  C_CRAWLER_RECLAIMED,
-  C_EVICTED,
-  C_EVICTED_NONZERO,
-  C_EVICTED_TIME,
-  C_EVICTED_UNFETCHED,
-  C_EXPIRED_UNFETCHED,
-  C_OUTOFMEMORY,
-  C_RECLAIMED,
-  type ItemStats,
-} from "./_item_stats.ts";
-import {
-  casAt,
-  classAt,
+import { COUNTER, type ItemStats } from "./_item_stats.ts";
+import { casAt, classAt, type ItemRows, ROW } from "./_item_rows.ts";
+import type { SlabAllocator } from "./_slab_allocator.ts";
+
+// Module-local copies of the layout constants, which V8 folds into the code.
+const {
   F_EXPTIME,
   F_INFO,
   F_NEXT,
@@ -39,17 +30,27 @@ import {
   F_VLEN,
   INFO_ACTIVE,
   INFO_FETCHED,
-  type ItemRows,
   STRIDE,
-} from "./_item_rows.ts";
-import type { SlabAllocator } from "./_slab_allocator.ts";
+} = ROW;
+const {
+  C_COUNT,
+  C_CRAWLER_RECLAIMED,
+  C_EVICTED,
+  C_EVICTED_NONZERO,
+  C_EVICTED_TIME,
+  C_EVICTED_UNFETCHED,
+  C_EXPIRED_UNFETCHED,
+  C_OUTOFMEMORY,
+  C_RECLAIMED,
+} = COUNTER;
 
-/** What {@linkcode Lru.prototype.deadness} finds: a live item. */
-export const LIVE = 0;
-/** Stored or last accessed before a `flush_all` took effect. */
-export const FLUSHED = 1;
-/** Past its exptime. */
-export const EXPIRED = 2;
+/**
+ * What {@linkcode Lru.prototype.deadness} finds: a live item, one stored or
+ * last accessed before a `flush_all` took effect, or one past its exptime.
+ */
+export const DEADNESS = Object.freeze({ LIVE: 0, FLUSHED: 1, EXPIRED: 2 });
+
+const { LIVE, FLUSHED, EXPIRED } = DEADNESS;
 
 /** The most active items one eviction moves from the tail to the head before taking one anyway. */
 const MAX_SECOND_CHANCES = 50;

@@ -15,35 +15,8 @@ import { parseU64 } from "../protocol/_numbers.ts";
 import { itemSize, KEY_MAX_LENGTH } from "../protocol/limits.ts";
 import { HashIndex, hashKey } from "./_hash_index.ts";
 import { Items } from "./_items.ts";
-import {
-  C_CAS_BADVAL,
-  C_CAS_HITS,
-  C_CMD_SET,
-  C_COUNT,
-  C_DECR_HITS,
-  C_DELETE_HITS,
-  C_GET_HITS,
-  C_INCR_HITS,
-  C_TOUCH_HITS,
-  ItemStats,
-  type SlabClassStats,
-  type StoreStats,
-} from "./_item_stats.ts";
-import {
-  casAt,
-  classAt,
-  F_EXPTIME,
-  F_FLAGS,
-  F_INFO,
-  F_VLEN,
-  INFO_FETCHED,
-  INFO_KEY_BINARY,
-  INFO_STALE,
-  INFO_TOKEN_SENT,
-  ItemRows,
-  setCas,
-  STRIDE,
-} from "./_item_rows.ts";
+import { COUNTER, ItemStats, type SlabClassStats, type StoreStats } from "./_item_stats.ts";
+import { casAt, classAt, ItemRows, ROW, setCas } from "./_item_rows.ts";
 import { Lru } from "./_lru.ts";
 import { SlabAllocator } from "./_slab_allocator.ts";
 import type {
@@ -59,6 +32,30 @@ import type {
 } from "./_types.ts";
 import { type Clock, relativeExptime, SystemClock } from "./clock.ts";
 
+// Module-local copies of the layout constants, which V8 folds into the code.
+const {
+  F_EXPTIME,
+  F_FLAGS,
+  F_INFO,
+  F_VLEN,
+  INFO_FETCHED,
+  INFO_KEY_BINARY,
+  INFO_STALE,
+  INFO_TOKEN_SENT,
+  STRIDE,
+} = ROW;
+const {
+  C_CAS_BADVAL,
+  C_CAS_HITS,
+  C_CMD_SET,
+  C_COUNT,
+  C_DECR_HITS,
+  C_DELETE_HITS,
+  C_GET_HITS,
+  C_INCR_HITS,
+  C_TOUCH_HITS,
+} = COUNTER;
+
 const SET = 0;
 const ADD = 1;
 const REPLACE = 2;
@@ -67,6 +64,7 @@ const PREPEND = 4;
 const CAS = 5;
 const MODES = { set: SET, add: ADD, replace: REPLACE, append: APPEND, prepend: PREPEND };
 
+const MAX_KEY = KEY_MAX_LENGTH;
 const U64_MASK = (1n << 64n) - 1n;
 const CR = 13;
 const LF = 10;
@@ -75,8 +73,8 @@ const SPACE = 32;
 /**
  * memcached's item store, synchronous and wire-agnostic. Keys and values
  * are bytes; the store copies what it keeps. A lookup returns a slot number,
- * and the accessors read the item in place: views and slot numbers are valid
- * until the next call that changes the store.
+ * and {@linkcode Store.prototype.items} reads the item in place: views and
+ * slot numbers are valid until the next call that changes the store.
  *
  * Differences from memcached 1.6.18, all outside the replies of a store with
  * memory to spare: one LRU per class instead of the segmented HOT/WARM/COLD
@@ -709,7 +707,7 @@ export class Store {
 /** Checks a key's length as memcached's KEY_MAX_LENGTH bounds it; returns the length. */
 function checkKey(key: Uint8Array): number {
   const n = key.length;
-  if (n === 0 || n > KEY_MAX_LENGTH) {
+  if (n === 0 || n > MAX_KEY) {
     throw new RangeError(`Cannot use the key: its length "${n}" is not between 1 and 250 bytes`);
   }
   return n;
