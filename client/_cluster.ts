@@ -11,7 +11,8 @@ import type { ByteSink } from "../protocol/write_buffer.ts";
 import { Connection, type ReplyReader, UnsentError } from "./connection.ts";
 import { KetamaRouter } from "./ketama_router.ts";
 import { latin1 } from "./_key_encoder.ts";
-import type { ClientOptions, ServerAddress } from "./options.ts";
+import type { ServerAddress } from "./options.ts";
+import type { ClientSettings } from "./_settings.ts";
 import { PythonRouter } from "./python_router.ts";
 import type { Router, ServerSpec } from "./router.ts";
 
@@ -86,14 +87,14 @@ export class Cluster {
    * Builds the router and one connection per server; nothing opens until used.
    *
    * @param specs The servers, from {@linkcode parseServers}.
-   * @param options The client's routing, dead-server, timeout, TLS and debug options.
+   * @param settings The client's routing, dead-server, timeout, TLS and debug settings.
    */
-  constructor(specs: ServerSpec[], options: ClientOptions) {
-    this.#debug = options.debug ?? false;
-    this.#deadRetry = options.deadRetry ?? 30_000;
-    const routing = options.routing ?? "python";
+  constructor(specs: ServerSpec[], settings: ClientSettings) {
+    this.#debug = settings.debug;
+    this.#deadRetry = settings.deadRetryMs;
+    const routing = settings.routing;
     this.router = routing === "python"
-      ? new PythonRouter(specs, { legacyZeroHash: options.legacyZeroHash })
+      ? new PythonRouter(specs, { legacyZeroHash: settings.legacyZeroHash })
       : routing === "ketama"
       ? new KetamaRouter(specs)
       : routing;
@@ -105,10 +106,10 @@ export class Cluster {
         connection: undefined as unknown as Connection,
       };
       server.connection = new Connection(spec.host, spec.port, {
-        connectTimeout: options.connectTimeout,
-        socketTimeout: options.socketTimeout,
+        connectTimeout: settings.connectTimeoutMs,
+        socketTimeout: settings.socketTimeoutMs,
         onFailure: (error) => this.#markDead(server, error),
-        tls: options.tls === true ? {} : options.tls || undefined,
+        tls: settings.tls,
       });
       return server;
     });

@@ -109,8 +109,12 @@ export class GetOrSet {
       throw new RangeError("Cannot get or set: staleTtl needs a ttl, and ttl 0 never expires");
     }
     const lockTtl = wholeSeconds("lockTtl", options.lockTtl ?? 10, 1, REALTIME_MAXDELTA);
-    const maxWait = options.maxWait ?? lockTtl * 1000 + 2000;
-    if (!(maxWait >= 0)) throw new RangeError(`Cannot get or set: maxWait ${maxWait} is negative`);
+    const maxWait = options.maxWait ?? lockTtl + 2;
+    if (typeof maxWait !== "number" || !(maxWait >= 0 && maxWait <= REALTIME_MAXDELTA)) {
+      throw new RangeError(
+        `Cannot get or set: maxWait ${maxWait} is not 0..${REALTIME_MAXDELTA} seconds`,
+      );
+    }
     const store = { ttl: ttl === 0 ? 0 : ttl + staleTtl, minCompressLen: options.minCompressLen };
     const get: MetaGetOptions = {
       cas: true,
@@ -118,7 +122,7 @@ export class GetOrSet {
       recacheBelow: staleTtl > 0 ? staleTtl : undefined,
       signal: options.signal,
     };
-    const deadline = performance.now() + maxWait;
+    const deadline = performance.now() + maxWait * 1000;
     for (let delay = 5;; delay = Math.min(delay * 2, 100)) {
       const hit = await this.#calls.metaGet<T>(key, get);
       if (hit === undefined) {
@@ -134,7 +138,7 @@ export class GetOrSet {
       if (!(placeholder && result.alreadyWon)) return result.value as T;
       if (performance.now() + delay > deadline) {
         throw new TimeoutError(
-          `Cannot get or set "${key}": another caller was loading it for over ${maxWait} ms`,
+          `Cannot get or set "${key}": another caller was loading it for over ${maxWait} s`,
           { key },
         );
       }

@@ -6,8 +6,6 @@
  */
 
 const encoder = new TextEncoder();
-/** memcached's longest key, in bytes. */
-const MAX_KEY = 250;
 
 /**
  * A multi-get's keys as bytes: `line` holds them with a space between each,
@@ -62,15 +60,9 @@ export class KeyEncoder {
   /**
    * Creates an encoder.
    *
-   * @param maxLength The longest key in bytes, 1 to 250.
-   * @throws {RangeError} When `maxLength` is outside 1..250.
+   * @param maxLength The longest key in bytes, 1 to 250, as the client's settings checked it.
    */
   constructor(maxLength: number) {
-    if (!Number.isInteger(maxLength) || maxLength < 1 || maxLength > MAX_KEY) {
-      throw new RangeError(
-        `Cannot create client: serverMaxKeyLength ${maxLength} is outside 1..250`,
-      );
-    }
     this.#maxLength = maxLength;
   }
 

@@ -13,6 +13,7 @@ import { getMulti, type MultiGetContext } from "./_get_multi.ts";
 import { GetOrSet } from "./_get_or_set.ts";
 import { KeyEncoder } from "./_key_encoder.ts";
 import { LimitedCodec } from "./_limited_codec.ts";
+import { resolveOptions } from "./_settings.ts";
 import { metaArithmeticFlags, metaDeleteFlags, metaGetFlags, metaSetFlags } from "./_meta_flags.ts";
 import {
   ARITHMETIC_READER,
@@ -112,18 +113,19 @@ export class Client implements AsyncDisposable {
    * @throws {TypeError} For a server address that is not `host:port`.
    * @throws {RangeError} For an empty server list, a bad weight or a bad limit.
    */
-  constructor(servers: readonly ServerAddress[], options: ClientOptions = {}) {
+  constructor(servers: readonly ServerAddress[], options?: ClientOptions) {
     const specs = parseServers(servers);
-    this.#cacheCas = options.cacheCas ?? false;
-    this.#keys = new KeyEncoder(options.serverMaxKeyLength ?? 250);
-    this.#keyPrefix = options.keyPrefix ?? "";
+    const settings = resolveOptions(options);
+    this.#cacheCas = settings.cacheCas;
+    this.#keys = new KeyEncoder(settings.serverMaxKeyLength);
+    this.#keyPrefix = settings.keyPrefix;
     this.#codec = new LimitedCodec({
-      minCompressLen: options.minCompressLen,
-      serializer: options.serializer,
-      undecodable: options.undecodable,
-      maxValueLength: options.serverMaxValueLength,
+      minCompressLen: settings.minCompressLen,
+      serializer: settings.serializer,
+      undecodable: settings.undecodable,
+      maxValueLength: settings.serverMaxValueLength,
     });
-    this.#cluster = new Cluster(specs, options);
+    this.#cluster = new Cluster(specs, settings);
     this.#multiGet = {
       cluster: this.#cluster,
       keys: this.#keys,

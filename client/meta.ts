@@ -324,10 +324,11 @@ export interface GetOrSetOptions extends CallOptions {
    */
   lockTtl?: number;
   /**
-   * How long, in milliseconds, a caller that found the key being loaded by
-   * another polls for the value before giving up with `TimeoutError`.
+   * How long, in seconds (fractions allowed), a caller that found the key
+   * being loaded by another polls for the value before giving up with
+   * `TimeoutError`.
    *
-   * @default {lockTtl * 1000 + 2000}
+   * @default {lockTtl + 2}
    */
   maxWait?: number;
   /**

@@ -22,7 +22,10 @@ export interface ClientTlsOptions {
   caCerts?: string[];
 }
 
-/** Options of {@linkcode Client}. */
+/**
+ * Options of {@linkcode Client}, checked when it is created: a wrong type, a
+ * negative or NaN number, or an option it does not know throws there.
+ */
 export interface ClientOptions {
   /**
    * Log connection failures and dead servers to stderr.
@@ -38,21 +41,23 @@ export interface ClientOptions {
    */
   cacheCas?: boolean;
   /**
-   * How long a server that failed is left out of routing, in milliseconds.
+   * Seconds a server that failed is left out of routing (python-memcached's
+   * `dead_retry`), while other servers take its keys. When every server is
+   * out, the key's own server is tried again after a second instead.
    *
-   * @default {30000}
+   * @default {30}
    */
   deadRetry?: number;
   /**
-   * How long a reply may take, in milliseconds.
+   * Seconds a reply may take (python-memcached's `socket_timeout`); fractions allowed.
    *
-   * @default {3000}
+   * @default {3}
    */
   socketTimeout?: number;
   /**
-   * How long opening a connection may take, in milliseconds.
+   * Seconds opening a connection may take; fractions allowed.
    *
-   * @default {3000}
+   * @default {3}
    */
   connectTimeout?: number;
   /**

@@ -324,7 +324,7 @@ for (const target of TARGETS) {
     assert.equal((await client.metaGet("k", { vivifyOnMiss: 30 }))?.win, true);
     let calls = 0;
     await assert.rejects(
-      client.getOrSet("k", () => ++calls, { ttl: 60, maxWait: 50 }),
+      client.getOrSet("k", () => ++calls, { ttl: 60, maxWait: 0.05 }),
       TimeoutError,
     );
     assert.equal(calls, 0);

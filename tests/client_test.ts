@@ -375,8 +375,8 @@ for (const target of TARGETS) {
 
   test("failover: a killed server's keys miss, others answer, it rejoins after deadRetry", async () => {
     await using cluster = await startMany(target, 3);
-    const deadRetry = 500;
-    await using client = clientFor(cluster.ports, { deadRetry, socketTimeout: 1000 });
+    const deadRetry = 0.5;
+    await using client = clientFor(cluster.ports, { deadRetry, socketTimeout: 1 });
     const keys = Array.from({ length: 150 }, (_, i) => `fo${i}`);
     assert.deepEqual(await client.setMulti(keys.map((k) => [k, k] as const)), []);
     // Which server holds each key, asking each directly.
@@ -408,7 +408,7 @@ for (const target of TARGETS) {
     again.forEach((v, i) => assert.equal(v, owner.get(keys[i]) === 1 ? undefined : keys[i]));
 
     await using revived = await target.start(victimPort);
-    await new Promise((r) => setTimeout(r, deadRetry + 50));
+    await new Promise((r) => setTimeout(r, deadRetry * 1000 + 50));
     const back = keys.filter((k) => owner.get(k) === 1);
     assert.deepEqual(await client.setMulti(back.map((k) => [k, "again"] as const)), []);
     await using direct = clientFor([revived.port]);
@@ -418,7 +418,7 @@ for (const target of TARGETS) {
 
 Deno.test("Client times out on a server that never answers, and marks it dead", async () => {
   await using silent = silentServer();
-  await using client = clientFor([silent.port], { socketTimeout: 200, deadRetry: 60_000 });
+  await using client = clientFor([silent.port], { socketTimeout: 0.2, deadRetry: 60 });
   const started = performance.now();
   const results = await Promise.allSettled([client.get("a"), client.set("b", 1)]);
   const elapsed = performance.now() - started;
@@ -541,7 +541,7 @@ Deno.test("Client rejects aborted calls without losing step with the server", as
   assert.equal(await client.get("k"), "v");
 
   await using silent = silentServer();
-  await using stuck = clientFor([silent.port], { socketTimeout: 10_000 });
+  await using stuck = clientFor([silent.port], { socketTimeout: 10 });
   const hang = new AbortController();
   const started = performance.now();
   const call = stuck.get("k", { signal: hang.signal });
@@ -648,8 +648,8 @@ Deno.test("Client speaks TLS to a memcached started with -Z", async () => {
     assert.equal(await client.get("secure"), "over tls");
     await using plain = new Client([`127.0.0.1:${memcached.port}`], {
       tls: { caCerts: [] },
-      connectTimeout: 500,
-      socketTimeout: 500,
+      connectTimeout: 0.5,
+      socketTimeout: 0.5,
     });
     await assert.rejects(plain.get("secure"));
   } finally {
