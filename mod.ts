@@ -39,6 +39,7 @@ export {
   Client,
   type ClientOptions,
   type ClientTlsOptions,
+  type DeadServer,
   type DeleteOptions,
   type FlushOptions,
   type GetOrSetOptions,
@@ -51,9 +52,12 @@ export {
   type MetaSetOptions,
   type MetaSetResult,
   type MultiOptions,
+  type Router,
+  type Serializer,
   type ServerAddress,
+  type ServerSpec,
   type SetMultiOptions,
   type StatsOptions,
   type StoreOptions,
 } from "./client/mod.ts";
-export { type MemcacheServer, serve, type ServeOptions } from "./server/mod.ts";
+export { type Clock, type MemcacheServer, serve, type ServeOptions } from "./server/mod.ts";

@@ -9,7 +9,7 @@ import { ConnectionError } from "../protocol/errors.ts";
 import { writeGetLine, writeRequest } from "../protocol/request_encoder.ts";
 import type { Cluster } from "./_cluster.ts";
 import type { ValueCodec } from "./codec.ts";
-import { type ReplyReader, UnsentError } from "./connection.ts";
+import { isUnsent, type ReplyReader } from "./connection.ts";
 import { keyAt, type KeyBlock, type KeyEncoder, latin1 } from "./_key_encoder.ts";
 import type { MultiOptions } from "./options.ts";
 import { unexpected } from "./_readers.ts";
@@ -69,6 +69,9 @@ export async function getMulti<T>(
   const found: Record<string, T> = Object.create(null);
   const fill: Fill<T> = { names, keys: keyBlock, found, count: 0, seen: undefined };
   let todo = names.map((_, i) => i);
+  // With no server answering at all, the call fails; with some, it returns what they have.
+  let answered = false;
+  let failure: ConnectionError | undefined;
   for (let round = 0; todo.length > 0 && round <= cluster.size; round++) {
     // One clock reading for the round, not one per key.
     const now = performance.now();
@@ -76,11 +79,11 @@ export async function getMulti<T>(
     let groups: [number, number[]][];
     if (cluster.size === 1) {
       // One server holds every key: nothing to route.
-      groups = alive(0) ? [[0, todo]] : [];
+      groups = cluster.tryable(0, now) ? [[0, todo]] : [];
     } else {
       const byServer = new Map<number, number[]>();
       for (const i of todo) {
-        const index = cluster.router.pick(keyAt(keyBlock, i), alive);
+        const index = cluster.pick(keyAt(keyBlock, i), now, alive);
         if (index < 0) continue;
         let group = byServer.get(index);
         if (group === undefined) byServer.set(index, group = []);
@@ -107,9 +110,11 @@ export async function getMulti<T>(
           multiReader(codec, fill, group),
           options.signal,
         );
+        answered = true;
       } catch (error) {
-        if (error instanceof UnsentError) todo.push(...group);
-        else if (!(error instanceof ConnectionError)) throw error;
+        if (!(error instanceof ConnectionError)) throw error;
+        failure = error;
+        if (isUnsent(error)) todo.push(...group);
       }
     }));
     if (first && groups.every(([index]) => cluster.connection(index).pending === 1)) {
@@ -123,6 +128,8 @@ export async function getMulti<T>(
   if (fill.seen !== undefined && fill.count < names.length) {
     for (const name of names) if (found[name] === MISSING) delete found[name];
   }
+  // Nothing came back from any server: the call says why instead of looking like misses.
+  if (!answered && names.length > 0 && isEmpty(found)) throw failure ?? cluster.unreachable();
   return found;
 }
 
@@ -185,4 +192,9 @@ function multiReader<T>(codec: ValueCodec, fill: Fill<T>, group: number[]): Repl
       return failure === undefined ? { value: undefined } : { error: failure };
     },
   };
+}
+
+function isEmpty(found: Record<string, unknown>): boolean {
+  for (const _ in found) return false;
+  return true;
 }

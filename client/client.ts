@@ -48,6 +48,7 @@ import type {
   CallOptions,
   CasValue,
   ClientOptions,
+  DeadServer,
   DeleteOptions,
   FlushOptions,
   MultiOptions,
@@ -139,9 +140,17 @@ export class Client implements AsyncDisposable {
     });
   }
 
-  /** The servers as `host:port`, in the order given. */
+  /** The servers as `host:port` (`[ipv6]:port`, `unix:/path`), in the order given. */
   get servers(): string[] {
     return this.#cluster.names;
+  }
+
+  /**
+   * The servers left out of routing now, each with its error and until when.
+   * Their keys go to the live ones; with none live, calls reject naming them.
+   */
+  get deadServers(): DeadServer[] {
+    return this.#cluster.dead();
   }
 
   /**
@@ -493,19 +502,11 @@ export class Client implements AsyncDisposable {
 
   /**
    * Returns the cached value of a key, loading and storing it when missing
-   * or going stale, with one loader call however many callers ask at once.
-   *
-   * Built on memcached's anti-dogpiling flags: `mg` with `vivifyOnMiss`
-   * (`N`) and `recacheBelow` (`R`) makes exactly one caller the winner of a
-   * missing or ageing key. The winner runs `loader` and stores its value
-   * with `ms` against the cas token it won (`C`, with `I` so a value loaded
-   * before an invalidation is kept but marked stale). Meanwhile the others
-   * get the old value if there is one (within `staleTtl`), or poll until
-   * the new one arrives. If the loader throws, the winner gives the win
-   * back (deletes the placeholder, or marks the old value stale) so the
-   * next caller tries, and rethrows. An empty `Uint8Array` value looks like
-   * the placeholder, so while it is refreshed callers wait rather than get
-   * it stale.
+   * or going stale, with one loader call however many callers ask at once:
+   * `mg` with `N` and `R` makes one caller the winner, which stores with
+   * `ms C I`; the others get the old value within `staleTtl`, or wait for
+   * the new one. If the loader throws, the win goes to the next caller and
+   * the error to this one. An empty `Uint8Array` looks like the placeholder.
    *
    * @example Cache a slow query
    * ```ts

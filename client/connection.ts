@@ -67,6 +67,18 @@ export interface ConnectionOptions {
    */
   onFailure?: (error: ConnectionError) => void;
   /**
+   * Called each time the connection opens.
+   *
+   * @default {undefined}
+   */
+  onOpen?: () => void;
+  /**
+   * Reach the server through this unix socket instead of TCP.
+   *
+   * @default {undefined}
+   */
+  path?: string;
+  /**
    * Speak TLS to the server, trusting these CA certificates (PEM) on top of
    * the system's; undefined for plain TCP.
    *
@@ -75,11 +87,19 @@ export interface ConnectionOptions {
   tls?: { caCerts?: string[] };
 }
 
+/** The errors of connections that could not be opened: their requests were never sent. */
+const UNSENT = new WeakSet<object>();
+
 /**
- * The connection could not be opened, so the request was never sent and may
- * safely be sent to another server.
+ * Whether a call failed because its connection could not be opened, so the
+ * request was never sent and may safely be sent to another server.
+ *
+ * @param error What the call rejected with.
+ * @returns Whether nothing was sent.
  */
-export class UnsentError extends ConnectionError {}
+export function isUnsent(error: unknown): boolean {
+  return typeof error === "object" && error !== null && UNSENT.has(error);
+}
 
 interface Pending {
   reader: ReplyReader<unknown>;
@@ -116,10 +136,12 @@ export class Connection {
   readonly server: string;
   #host: string;
   #port: number;
+  #path: string | undefined;
   #connectTimeout: number;
   #tls: { caCerts?: string[] } | undefined;
   #socketTimeout: number;
   #onFailure: ((error: ConnectionError) => void) | undefined;
+  #onOpen: (() => void) | undefined;
 
   #conn: Deno.Conn | undefined;
   #connecting: Promise<void> | undefined;
@@ -148,10 +170,16 @@ export class Connection {
   constructor(host: string, port: number, options: ConnectionOptions = {}) {
     this.#host = host;
     this.#port = port;
-    this.server = `${host}:${port}`;
+    this.#path = options.path;
+    this.server = options.path !== undefined
+      ? `unix:${options.path}`
+      : host.includes(":")
+      ? `[${host}]:${port}`
+      : `${host}:${port}`;
     this.#connectTimeout = options.connectTimeout ?? 3000;
     this.#socketTimeout = options.socketTimeout ?? 3000;
     this.#onFailure = options.onFailure;
+    this.#onOpen = options.onOpen;
     this.#tls = options.tls;
   }
 
@@ -308,7 +336,9 @@ export class Connection {
   async #open(): Promise<void> {
     const generation = ++this.#generation;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const connecting: Promise<Deno.Conn> = this.#tls === undefined
+    const connecting: Promise<Deno.Conn> = this.#path !== undefined
+      ? Deno.connect({ transport: "unix", path: this.#path })
+      : this.#tls === undefined
       ? Deno.connect({ hostname: this.#host, port: this.#port })
       : Deno.connectTls({ hostname: this.#host, port: this.#port, caCerts: this.#tls.caCerts });
     const timedOut = new Promise<"timeout">((r) =>
@@ -320,7 +350,7 @@ export class Connection {
       if (won === "timeout") {
         connecting.then((c) => c.close(), () => {});
         throw new TimeoutError(
-          `Cannot connect to ${this.server}: no answer within ${this.#connectTimeout} ms`,
+          `Cannot connect to ${this.server}: no answer within ${this.#connectTimeout / 1000} s`,
           { server: this.server },
         );
       }
@@ -329,13 +359,12 @@ export class Connection {
       clearTimeout(timer);
       this.#connecting = undefined;
       if (generation !== this.#generation || this.#closed) return;
-      this.#fail(
-        new UnsentError(`Cannot connect to ${this.server}: ${(cause as Error).message ?? cause}`, {
-          server: this.server,
-          cause,
-        }),
-        true,
+      const error = cause instanceof TimeoutError ? cause : new ConnectionError(
+        `Cannot connect to ${this.server}: ${(cause as Error).message ?? cause}`,
+        { server: this.server, cause },
       );
+      UNSENT.add(error);
+      this.#fail(error, true);
       return;
     }
     clearTimeout(timer);
@@ -347,6 +376,7 @@ export class Connection {
     // Small pipelined requests must not wait for Nagle; TLS connections have no such switch.
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     this.#conn = conn;
+    this.#onOpen?.();
     const deadline = performance.now() + this.#socketTimeout;
     for (let i = this.#head; i < this.#pending.length; i++) {
       if (this.#pending[i].deadline === Infinity) this.#pending[i].deadline = deadline;
@@ -461,7 +491,7 @@ export class Connection {
       if (first.deadline <= performance.now() + 1) {
         this.#fail(
           new TimeoutError(
-            `Cannot read from ${this.server}: no reply within ${this.#socketTimeout} ms`,
+            `Cannot read from ${this.server}: no reply within ${this.#socketTimeout / 1000} s`,
             { server: this.server },
           ),
           true,

@@ -70,6 +70,7 @@ export type {
   CasValue,
   ClientOptions,
   ClientTlsOptions,
+  DeadServer,
   DeleteOptions,
   FlushOptions,
   MultiOptions,

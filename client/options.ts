@@ -6,13 +6,15 @@
  * @module
  */
 
+import type { ConnectionError } from "../protocol/errors.ts";
 import type { Serializer } from "./codec.ts";
 import type { Router } from "./router.ts";
 
 /**
- * A server as the client is given it: `"host:port"` (`"host"` alone means
- * port 11211, `"[::1]:11211"` an IPv6 address), or a `["host:port", weight]`
- * pair, as python-memcached takes them.
+ * A server as the client is given it, in python-memcached's forms:
+ * `"host:port"` (`"host"` alone means port 11211), `"[::1]:11211"` (or
+ * `"inet6:[::1]:11211"`) for IPv6, `"unix:/path"` for a unix socket, or an
+ * `[address, weight]` pair. Anything else is refused when the client is created.
  */
 export type ServerAddress = string | readonly [string, number];
 
@@ -221,4 +223,14 @@ export interface CasValue<T> {
   value: T;
   /** The cas unique to pass to `cas`. */
   cas: bigint;
+}
+
+/** A server that failed and is left out of routing, from {@linkcode Client.deadServers}. */
+export interface DeadServer {
+  /** The server, as `host:port` (`[ipv6]:port`, `unix:/path`). */
+  server: string;
+  /** Why it was marked dead: the connection error, with its own `cause`. */
+  error: ConnectionError;
+  /** When it takes keys again, unless a call brings it back sooner. */
+  until: Date;
 }

@@ -17,12 +17,17 @@
  * ```
  */
 export interface ServerSpec {
-  /** Host name or address, exactly as other clients are given it (routers may hash it). */
+  /**
+   * Host name or address, exactly as other clients are given it (routers may
+   * hash it); a unix socket's path.
+   */
   host: string;
-  /** TCP port. */
+  /** TCP port; 0 for a unix socket, as libmemcached has it. */
   port: number;
   /** Relative share of the keys, a non-negative integer. */
   weight: number;
+  /** The unix socket's path, for a server reached through one (`unix:/path`). */
+  path?: string;
 }
 
 /**

@@ -427,8 +427,18 @@ Deno.test("Client times out on a server that never answers, and marks it dead", 
     assert.equal(r.status, "rejected");
     assert.ok(r.reason instanceof TimeoutError, String(r.reason));
   }
-  await assert.rejects(client.get("a"), NoServerError);
-  assert.deepEqual(await client.getMulti(["a", "b"]), { __proto__: null });
+  // Within its back-off the one server is not tried again, and every call says why.
+  for (
+    const call of [() => client.get("a"), () => client.getMulti(["a", "b"]), () => client.stats()]
+  ) {
+    await assert.rejects(call, (error: Error) => {
+      assert.ok(error instanceof NoServerError, String(error));
+      assert.equal(error.server, `127.0.0.1:${silent.port}`);
+      assert.ok(error.message.includes(`127.0.0.1:${silent.port}`), error.message);
+      assert.ok(error.cause instanceof TimeoutError, String(error.cause));
+      return true;
+    });
+  }
 });
 
 Deno.test("Client fails a connection that breaks mid-reply, then reconnects", async () => {
