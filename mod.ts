@@ -15,7 +15,7 @@
  *
  * await using server = serve({ port: 0 });
  * await using client = new Client([`127.0.0.1:${server.addr.port}`]);
- * await client.set("greeting", "hello", { exptime: 60 });
+ * await client.set("greeting", "hello", { ttl: 60 });
  * assert.equal(await client.get("greeting"), "hello");
  * ```
  *
@@ -59,5 +59,6 @@ export {
   type SetMultiOptions,
   type StatsOptions,
   type StoreOptions,
+  type TouchOptions,
 } from "./client/mod.ts";
 export { type Clock, type MemcacheServer, serve, type ServeOptions } from "./server/mod.ts";

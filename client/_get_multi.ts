@@ -8,7 +8,7 @@
 import { ConnectionError } from "../protocol/errors.ts";
 import { writeGetLine, writeRequest } from "../protocol/request_encoder.ts";
 import type { Cluster } from "./_cluster.ts";
-import type { ValueCodec } from "./codec.ts";
+import { type ValueCodec, ValueFlagsError } from "./codec.ts";
 import { isUnsent, type ReplyReader } from "./connection.ts";
 import { keyAt, type KeyBlock, type KeyEncoder, latin1 } from "./_key_encoder.ts";
 import type { MultiOptions } from "./options.ts";
@@ -38,6 +38,8 @@ interface Fill<T> {
   count: number;
   /** 1 for each answered place; undefined until the result is prefilled. */
   seen: Uint8Array | undefined;
+  /** The values that could not be decoded, each with why; the others are kept. */
+  undecodable: ValueFlagsError[];
 }
 
 /** Holds a key's place in a `getMulti` result until its value comes. */
@@ -67,7 +69,14 @@ export async function getMulti<T>(
   const keyBlock = context.keys.block(prefix === "" ? names : names.map((key) => prefix + key));
   // No prototype: "__proto__" and "toString" are keys like any other, and V8 keeps it a hash table.
   const found: Record<string, T> = Object.create(null);
-  const fill: Fill<T> = { names, keys: keyBlock, found, count: 0, seen: undefined };
+  const fill: Fill<T> = {
+    names,
+    keys: keyBlock,
+    found,
+    count: 0,
+    seen: undefined,
+    undecodable: [],
+  };
   let todo = names.map((_, i) => i);
   // With no server answering at all, the call fails; with some, it returns what they have.
   let answered = false;
@@ -130,6 +139,7 @@ export async function getMulti<T>(
   }
   // Nothing came back from any server: the call says why instead of looking like misses.
   if (!answered && names.length > 0 && isEmpty(found)) throw failure ?? cluster.unreachable();
+  if (fill.undecodable.length > 0) throw undecodable(fill.undecodable, found);
   return found;
 }
 
@@ -167,7 +177,9 @@ function multiReader<T>(codec: ValueCodec, fill: Fill<T>, group: number[]): Repl
     try {
       found[name] = codec.decode(flags, data, name) as T;
     } catch (error) {
-      failure ??= error;
+      // One value that cannot be decoded must not lose the others.
+      if (error instanceof ValueFlagsError) fill.undecodable.push(error);
+      else failure ??= error;
       return;
     }
     const seen = fill.seen;
@@ -197,4 +209,17 @@ function multiReader<T>(codec: ValueCodec, fill: Fill<T>, group: number[]): Repl
 function isEmpty(found: Record<string, unknown>): boolean {
   for (const _ in found) return false;
   return true;
+}
+
+/** One error for the values a getMulti could not decode, holding the values it could. */
+function undecodable(errors: ValueFlagsError[], found: Record<string, unknown>): ValueFlagsError {
+  const [first] = errors;
+  const others = errors.slice(1).map((e) => `"${e.key}"`);
+  const more = others.length === 0 ? "" : ` (and ${others.join(", ")} likewise)`;
+  return new ValueFlagsError(`${first.message}${more}; the other values are in .found`, {
+    flags: first.flags,
+    key: first.key,
+    found,
+    cause: errors.length === 1 ? first : new AggregateError(errors),
+  });
 }

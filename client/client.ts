@@ -5,34 +5,26 @@
  */
 
 import { ConnectionError } from "../protocol/errors.ts";
-import { writeGetLine, writeRequest } from "../protocol/request_encoder.ts";
-import type { StorageCommand } from "../protocol/request_parser.ts";
+import { writeRequest } from "../protocol/request_encoder.ts";
 import type { ByteSink } from "../protocol/write_buffer.ts";
 import { Cluster, parseServers } from "./_cluster.ts";
 import { getMulti, type MultiGetContext } from "./_get_multi.ts";
 import { GetOrSet } from "./_get_or_set.ts";
 import { KeyEncoder } from "./_key_encoder.ts";
 import { LimitedCodec } from "./_limited_codec.ts";
+import { Requests } from "./_requests.ts";
 import { resolveOptions } from "./_settings.ts";
-import { metaArithmeticFlags, metaDeleteFlags, metaGetFlags, metaSetFlags } from "./_meta_flags.ts";
+import { metaArithmeticFlags, metaDeleteFlags, metaSetFlags } from "./_meta_flags.ts";
 import {
-  ARITHMETIC_READER,
   DELETE_READER,
-  getReader,
-  getsReader,
   META_ARITHMETIC_READER,
   META_DELETE_READER,
   META_SET_READER,
-  metaGetReader,
-  type MetaHit,
   OK_READER,
   statsReader,
-  STORE_READER,
   TOUCH_READER,
   VERSION_READER,
 } from "./_readers.ts";
-import type { EncodedValue } from "./codec.ts";
-import type { ReplyReader } from "./connection.ts";
 import type {
   GetOrSetOptions,
   MetaArithmeticOptions,
@@ -56,6 +48,7 @@ import type {
   SetMultiOptions,
   StatsOptions,
   StoreOptions,
+  TouchOptions,
 } from "./options.ts";
 
 /** The data block of a meta request that carries none. */
@@ -90,7 +83,7 @@ function falseOnConnectionError(error: unknown): false {
  *
  * await using server = serve({ port: 0 });
  * await using client = new Client([`127.0.0.1:${server.addr.port}`]);
- * await client.set("greeting", "hello", { exptime: 60 });
+ * await client.set("greeting", "hello", { ttl: 60 });
  * assert.equal(await client.get("greeting"), "hello");
  * await client.set("visits", 41);
  * assert.equal(await client.incr("visits"), 42);
@@ -104,6 +97,7 @@ export class Client implements AsyncDisposable {
   #cacheCas: boolean;
   #casIds = new Map<string, bigint>();
   #multiGet: MultiGetContext;
+  #requests: Requests;
   #getOrSet: GetOrSet;
 
   /**
@@ -127,6 +121,7 @@ export class Client implements AsyncDisposable {
       maxValueLength: settings.serverMaxValueLength,
     });
     this.#cluster = new Cluster(specs, settings);
+    this.#requests = new Requests(this.#cluster, this.#keys, this.#codec);
     this.#multiGet = {
       cluster: this.#cluster,
       keys: this.#keys,
@@ -134,7 +129,7 @@ export class Client implements AsyncDisposable {
       keyPrefix: this.#keyPrefix,
     };
     this.#getOrSet = new GetOrSet({
-      metaGet: (key, options) => this.#metaGet(key, options),
+      metaGet: (key, options) => this.#requests.metaGet(key, options),
       metaSet: (key, value, options) => this.metaSet(key, value, options),
       metaDelete: (key, options) => this.metaDelete(key, options),
     });
@@ -163,8 +158,8 @@ export class Client implements AsyncDisposable {
    * @throws {TypeError} For a key with spaces or control characters, or `undefined`.
    * @throws {RangeError} For a key or value over the limits.
    */
-  set(key: string, value: unknown, options: StoreOptions = {}): Promise<boolean> {
-    return this.#store("set", key, value, 0n, options);
+  set(key: string, value: unknown, options?: StoreOptions): Promise<boolean> {
+    return this.#requests.store("set", key, value, 0n, options);
   }
 
   /**
@@ -176,8 +171,8 @@ export class Client implements AsyncDisposable {
    * @returns `true` when stored, `false` when the key exists.
    * @throws {TypeError | RangeError} For a bad key or value.
    */
-  add(key: string, value: unknown, options: StoreOptions = {}): Promise<boolean> {
-    return this.#store("add", key, value, 0n, options);
+  add(key: string, value: unknown, options?: StoreOptions): Promise<boolean> {
+    return this.#requests.store("add", key, value, 0n, options);
   }
 
   /**
@@ -189,8 +184,8 @@ export class Client implements AsyncDisposable {
    * @returns `true` when stored, `false` when the key is absent.
    * @throws {TypeError | RangeError} For a bad key or value.
    */
-  replace(key: string, value: unknown, options: StoreOptions = {}): Promise<boolean> {
-    return this.#store("replace", key, value, 0n, options);
+  replace(key: string, value: unknown, options?: StoreOptions): Promise<boolean> {
+    return this.#requests.store("replace", key, value, 0n, options);
   }
 
   /**
@@ -202,8 +197,8 @@ export class Client implements AsyncDisposable {
    * @returns `true` when appended, `false` when the key is absent.
    * @throws {TypeError | RangeError} For a bad key or value.
    */
-  append(key: string, value: Uint8Array | string, options: StoreOptions = {}): Promise<boolean> {
-    return this.#store("append", key, value, 0n, { ...options, minCompressLen: 0 });
+  append(key: string, value: Uint8Array | string, options?: StoreOptions): Promise<boolean> {
+    return this.#requests.store("append", key, value, 0n, { ...options, minCompressLen: 0 });
   }
 
   /**
@@ -215,39 +210,34 @@ export class Client implements AsyncDisposable {
    * @returns `true` when prepended, `false` when the key is absent.
    * @throws {TypeError | RangeError} For a bad key or value.
    */
-  prepend(key: string, value: Uint8Array | string, options: StoreOptions = {}): Promise<boolean> {
-    return this.#store("prepend", key, value, 0n, { ...options, minCompressLen: 0 });
+  prepend(key: string, value: Uint8Array | string, options?: StoreOptions): Promise<boolean> {
+    return this.#requests.store("prepend", key, value, 0n, { ...options, minCompressLen: 0 });
   }
 
   /**
    * Stores a value only if it has not changed since `gets` gave `casToken`.
-   * Without a token, with `cacheCas` on, uses the token of the last `gets`
-   * of the key, or stores unconditionally when there is none, as
-   * python-memcached does.
+   * Without a token, uses the token of the last `gets` of the key when
+   * `cacheCas` is on, and otherwise stores unconditionally, as
+   * python-memcached's `cas` falls back to `set`.
    *
    * @param key The key.
    * @param value The value.
    * @param casToken The token from {@linkcode Client.gets}.
    * @param options Expiry, noreply, compression and abort signal.
    * @returns `true` when stored; `false` when the item changed or is gone.
-   * @throws {TypeError} Without a token when `cacheCas` is off; for a bad key or value.
+   * @throws {TypeError} For a bad key or value.
    * @throws {RangeError} For a key or value over the limits.
    */
   cas(
     key: string,
     value: unknown,
     casToken?: bigint,
-    options: StoreOptions = {},
+    options?: StoreOptions,
   ): Promise<boolean> {
-    let token = casToken;
-    if (token === undefined) {
-      if (!this.#cacheCas) {
-        throw new TypeError("Cannot cas: no cas token given and cacheCas is off");
-      }
-      token = this.#casIds.get(key);
-      if (token === undefined) return this.#store("set", key, value, 0n, options);
-    }
-    return this.#store("cas", key, value, token, options);
+    const token = casToken ?? (this.#cacheCas ? this.#casIds.get(key) : undefined);
+    return token === undefined
+      ? this.#requests.store("set", key, value, 0n, options)
+      : this.#requests.store("cas", key, value, token, options);
   }
 
   /**
@@ -258,8 +248,8 @@ export class Client implements AsyncDisposable {
    * @returns The value, or `undefined` on a miss.
    * @throws {ValueFlagsError} For a value stored with flags this client cannot decode.
    */
-  get<T = unknown>(key: string, options: CallOptions = {}): Promise<T | undefined> {
-    return this.#retrieve<T>("get", key, options);
+  get<T = unknown>(key: string, options?: CallOptions): Promise<T | undefined> {
+    return this.#requests.retrieve<T>("get", key, options);
   }
 
   /**
@@ -272,9 +262,9 @@ export class Client implements AsyncDisposable {
    */
   async gets<T = unknown>(
     key: string,
-    options: CallOptions = {},
+    options?: CallOptions,
   ): Promise<CasValue<T> | undefined> {
-    const result = await this.#retrieve<CasValue<T>>("gets", key, options);
+    const result = await this.#requests.retrieve<CasValue<T>>("gets", key, options);
     if (result !== undefined && this.#cacheCas) this.#casIds.set(key, result.cas);
     return result;
   }
@@ -291,18 +281,19 @@ export class Client implements AsyncDisposable {
    * @param options Noreply and abort signal.
    * @returns `true` when deleted, `false` when absent.
    */
-  delete(key: string, options: DeleteOptions = {}): Promise<boolean> {
+  delete(key: string, options?: DeleteOptions): Promise<boolean> {
+    options ??= {};
     const bytes = this.#keys.encode(key);
     const noreply = options.noreply ?? false;
     const write = (sink: ByteSink) => writeRequest(sink, { type: "delete", key: bytes, noreply });
-    return this.#sendOrQuiet(bytes, write, DELETE_READER, options);
+    return this.#requests.sendOrQuiet(bytes, write, DELETE_READER, options);
   }
 
   /**
    * Adds to a counter.
    *
    * @param key The key of a decimal value.
-   * @param delta What to add, up to 2^64 - 1.
+   * @param delta What to add, up to 2^64 - 1; 1 when omitted.
    * @param options The abort signal.
    * @returns The new value (a number when a safe integer, else a bigint), or
    *   `undefined` when the key is absent.
@@ -310,17 +301,17 @@ export class Client implements AsyncDisposable {
    */
   incr(
     key: string,
-    delta: number | bigint = 1,
-    options: CallOptions = {},
+    delta?: number | bigint,
+    options?: CallOptions,
   ): Promise<number | bigint | undefined> {
-    return this.#arithmetic("incr", key, delta, options);
+    return this.#requests.arithmetic("incr", key, delta ?? 1, options);
   }
 
   /**
    * Subtracts from a counter, stopping at 0.
    *
    * @param key The key of a decimal value.
-   * @param delta What to subtract, up to 2^64 - 1.
+   * @param delta What to subtract, up to 2^64 - 1; 1 when omitted.
    * @param options The abort signal.
    * @returns The new value (a number when a safe integer, else a bigint), or
    *   `undefined` when the key is absent.
@@ -328,26 +319,27 @@ export class Client implements AsyncDisposable {
    */
   decr(
     key: string,
-    delta: number | bigint = 1,
-    options: CallOptions = {},
+    delta?: number | bigint,
+    options?: CallOptions,
   ): Promise<number | bigint | undefined> {
-    return this.#arithmetic("decr", key, delta, options);
+    return this.#requests.arithmetic("decr", key, delta ?? 1, options);
   }
 
   /**
    * Sets a new expiry on a key.
    *
    * @param key The key.
-   * @param exptime The new expiry.
+   * @param ttl Seconds to live from now: 0 never expires, over 30 days a Unix time.
    * @param options Noreply and abort signal.
    * @returns `true` when touched, `false` when absent.
    */
-  touch(key: string, exptime: number, options: DeleteOptions = {}): Promise<boolean> {
+  touch(key: string, ttl: number, options?: TouchOptions): Promise<boolean> {
+    options ??= {};
     const bytes = this.#keys.encode(key);
     const noreply = options.noreply ?? false;
     const write = (sink: ByteSink) =>
-      writeRequest(sink, { type: "touch", key: bytes, exptime, noreply });
-    return this.#sendOrQuiet(bytes, write, TOUCH_READER, options);
+      writeRequest(sink, { type: "touch", key: bytes, exptime: ttl, noreply });
+    return this.#requests.sendOrQuiet(bytes, write, TOUCH_READER, options);
   }
 
   /**
@@ -378,9 +370,10 @@ export class Client implements AsyncDisposable {
    */
   async metaGet<T = unknown>(
     key: string,
-    options: MetaGetOptions = {},
+    options?: MetaGetOptions,
   ): Promise<MetaGetResult<T> | undefined> {
-    const hit = await this.#metaGet<T>(key, options);
+    options ??= {};
+    const hit = await this.#requests.metaGet<T>(key, options);
     if (hit?.failure !== undefined) throw hit.failure;
     return hit?.result;
   }
@@ -410,7 +403,8 @@ export class Client implements AsyncDisposable {
    * @returns Whether it was stored, why not, and the new cas token when asked for.
    * @throws {TypeError | RangeError} For a bad key, value or option, before anything is sent.
    */
-  metaSet(key: string, value: unknown, options: MetaSetOptions = {}): Promise<MetaSetResult> {
+  metaSet(key: string, value: unknown, options?: MetaSetOptions): Promise<MetaSetResult> {
+    options ??= {};
     try {
       const bytes = this.#keys.encode(key);
       const appending = options.mode === "append" || options.mode === "prepend";
@@ -419,7 +413,7 @@ export class Client implements AsyncDisposable {
       }
       const encoded = this.#codec.encode(value, appending ? 0 : options.minCompressLen);
       const flags = metaSetFlags(options, encoded.flags);
-      return this.#meta("ms", bytes, flags, encoded.data, META_SET_READER, options.signal);
+      return this.#requests.meta("ms", bytes, flags, encoded.data, META_SET_READER, options.signal);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -450,11 +444,12 @@ export class Client implements AsyncDisposable {
    * @returns Whether it was deleted (or invalidated), and why not.
    * @throws {TypeError | RangeError} For a bad key or option, before anything is sent.
    */
-  metaDelete(key: string, options: MetaDeleteOptions = {}): Promise<MetaDeleteResult> {
+  metaDelete(key: string, options?: MetaDeleteOptions): Promise<MetaDeleteResult> {
+    options ??= {};
     try {
       const bytes = this.#keys.encode(key);
       const flags = metaDeleteFlags(options);
-      return this.#meta("md", bytes, flags, EMPTY, META_DELETE_READER, options.signal);
+      return this.#requests.meta("md", bytes, flags, EMPTY, META_DELETE_READER, options.signal);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -489,12 +484,13 @@ export class Client implements AsyncDisposable {
    */
   metaArithmetic(
     key: string,
-    options: MetaArithmeticOptions = {},
+    options?: MetaArithmeticOptions,
   ): Promise<MetaArithmeticResult> {
+    options ??= {};
     try {
       const bytes = this.#keys.encode(key);
       const flags = metaArithmeticFlags(options);
-      return this.#meta("ma", bytes, flags, EMPTY, META_ARITHMETIC_READER, options.signal);
+      return this.#requests.meta("ma", bytes, flags, EMPTY, META_ARITHMETIC_READER, options.signal);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -554,9 +550,9 @@ export class Client implements AsyncDisposable {
    */
   getMulti<T = unknown>(
     keys: Iterable<string>,
-    options: MultiOptions = {},
+    options?: MultiOptions,
   ): Promise<Record<string, T>> {
-    return getMulti<T>(this.#multiGet, keys, options);
+    return getMulti<T>(this.#multiGet, keys, options ?? {});
   }
 
   /**
@@ -570,8 +566,9 @@ export class Client implements AsyncDisposable {
    */
   async setMulti(
     entries: Record<string, unknown> | Iterable<readonly [string, unknown]>,
-    options: SetMultiOptions = {},
+    options?: SetMultiOptions,
   ): Promise<string[]> {
+    options ??= {};
     const prefix = options.keyPrefix ?? this.#keyPrefix;
     const pairs = Symbol.iterator in entries
       ? [...entries as Iterable<readonly [string, unknown]>]
@@ -582,10 +579,10 @@ export class Client implements AsyncDisposable {
       value: this.#codec.encode(value, options.minCompressLen),
     }));
     // Each value waits for its reply: setMulti takes no noreply.
-    const store: StoreOptions = { exptime: options.exptime, signal: options.signal };
+    const store: StoreOptions = { ttl: options.ttl, signal: options.signal };
     const results = await Promise.all(
       encoded.map(({ bytes, value }) =>
-        this.#sendStore("set", bytes, value, 0n, store).catch(falseOnConnectionError)
+        this.#requests.sendStore("set", bytes, value, 0n, store).catch(falseOnConnectionError)
       ),
     );
     return encoded.flatMap(({ key }, i) => results[i] ? [] : [key]);
@@ -600,7 +597,8 @@ export class Client implements AsyncDisposable {
    *   python-memcached's `delete_multi`.
    * @throws {TypeError | RangeError} For a bad key, before anything is sent.
    */
-  async deleteMulti(keys: Iterable<string>, options: MultiOptions = {}): Promise<boolean> {
+  async deleteMulti(keys: Iterable<string>, options?: MultiOptions): Promise<boolean> {
+    options ??= {};
     const prefix = options.keyPrefix ?? this.#keyPrefix;
     const all = [...keys].map((key) => this.#keys.encode(prefix + key));
     const results = await Promise.all(
@@ -620,7 +618,8 @@ export class Client implements AsyncDisposable {
    * @param options The delay and abort signal.
    * @returns `true` when every server answered `OK`.
    */
-  async flushAll(options: FlushOptions = {}): Promise<boolean> {
+  async flushAll(options?: FlushOptions): Promise<boolean> {
+    options ??= {};
     const replies = await this.#cluster.everyServer(
       (sink) =>
         writeRequest(sink, { type: "flush_all", delay: options.delay ?? 0, noreply: false }),
@@ -636,7 +635,8 @@ export class Client implements AsyncDisposable {
    * @param options The group and abort signal.
    * @returns For each server that answered, its `host:port` and statistics.
    */
-  stats(options: StatsOptions = {}): Promise<[string, Record<string, string>][]> {
+  stats(options?: StatsOptions): Promise<[string, Record<string, string>][]> {
+    options ??= {};
     return this.#cluster.everyServer(
       (sink) =>
         writeRequest(sink, {
@@ -654,7 +654,8 @@ export class Client implements AsyncDisposable {
    * @param options The abort signal.
    * @returns For each server that answered, its `host:port` and version.
    */
-  version(options: CallOptions = {}): Promise<[string, string][]> {
+  version(options?: CallOptions): Promise<[string, string][]> {
+    options ??= {};
     return this.#cluster.everyServer(
       (sink) => writeRequest(sink, { type: "version" }),
       () => VERSION_READER,
@@ -675,120 +676,5 @@ export class Client implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     this.close();
     return Promise.resolve();
-  }
-
-  #store(
-    command: StorageCommand,
-    key: string,
-    value: unknown,
-    cas: bigint,
-    options: StoreOptions,
-  ): Promise<boolean> {
-    try {
-      const bytes = this.#keys.encode(key);
-      const encoded = this.#codec.encode(value, options.minCompressLen);
-      return this.#sendStore(command, bytes, encoded, cas, options);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  /** Sends a storage request of a key and value already encoded. */
-  #sendStore(
-    command: StorageCommand,
-    key: Uint8Array,
-    value: EncodedValue,
-    cas: bigint,
-    options: StoreOptions,
-  ): Promise<boolean> {
-    const { flags, data } = value;
-    const noreply = options.noreply ?? false;
-    const exptime = options.exptime ?? 0;
-    const write = (sink: ByteSink) =>
-      writeRequest(sink, {
-        type: "storage",
-        command,
-        key,
-        flags,
-        exptime,
-        cas,
-        noreply,
-        data,
-        status: "ok",
-      });
-    return this.#sendOrQuiet(key, write, STORE_READER, options);
-  }
-
-  /** Sends a one-key request; with `noreply`, resolves `true` once written instead of reading a reply. */
-  #sendOrQuiet(
-    key: Uint8Array,
-    write: (sink: ByteSink) => void,
-    reader: ReplyReader<boolean>,
-    options: DeleteOptions,
-  ): Promise<boolean> {
-    return options.noreply
-      ? this.#cluster.sendQuiet(key, write, options.signal)
-      : this.#cluster.send(key, write, reader, options.signal);
-  }
-
-  /** A get or gets of one key: the value, or the value and its cas token, as `command` asks. */
-  #retrieve<R>(command: "get" | "gets", key: string, options: CallOptions): Promise<R | undefined> {
-    try {
-      const bytes = this.#keys.encode(key);
-      const codec = this.#codec;
-      // The key was checked by KeyEncoder.encode: the line is written as is.
-      const write = (sink: ByteSink) => writeGetLine(sink, command, bytes);
-      const reader = command === "get" ? getReader(codec, key) : getsReader(codec, key);
-      return this.#cluster.send(bytes, write, reader as ReplyReader<R | undefined>, options.signal);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  #arithmetic(
-    command: "incr" | "decr",
-    key: string,
-    delta: number | bigint,
-    options: CallOptions,
-  ): Promise<number | bigint | undefined> {
-    try {
-      const bytes = this.#keys.encode(key);
-      if (typeof delta === "number" && !Number.isSafeInteger(delta)) {
-        throw new RangeError(`Cannot ${command}: delta ${delta} is not an integer`);
-      }
-      const big = BigInt(delta);
-      if (big < 0n || big > 0xffff_ffff_ffff_ffffn) {
-        throw new RangeError(`Cannot ${command}: delta ${delta} is outside 0..2^64-1`);
-      }
-      const write = (sink: ByteSink) =>
-        writeRequest(sink, { type: "arithmetic", command, key: bytes, delta: big, noreply: false });
-      return this.#cluster.send(bytes, write, ARITHMETIC_READER, options.signal);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  #meta<T>(
-    command: "mg" | "ms" | "md" | "ma",
-    key: Uint8Array,
-    flags: Uint8Array[],
-    data: Uint8Array,
-    reader: ReplyReader<T>,
-    signal: AbortSignal | undefined,
-  ): Promise<T> {
-    const write = (sink: ByteSink) =>
-      writeRequest(sink, { type: "meta", command, key, flags, data, status: "ok", tokenCount: 0 });
-    return this.#cluster.send(key, write, reader, signal);
-  }
-
-  #metaGet<T>(key: string, options: MetaGetOptions): Promise<MetaHit<T> | undefined> {
-    try {
-      const bytes = this.#keys.encode(key);
-      const flags = metaGetFlags(options);
-      const reader = metaGetReader<T>(this.#codec, key, options);
-      return this.#meta("mg", bytes, flags, EMPTY, reader, options.signal);
-    } catch (error) {
-      return Promise.reject(error);
-    }
   }
 }

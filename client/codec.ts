@@ -75,18 +75,47 @@ export interface Serializer {
 export class ValueFlagsError extends MemcacheError {
   /** The stored flags. */
   readonly flags: number;
+  /**
+   * In a `getMulti`: every other key's value, decoded, so one value that
+   * cannot be decoded loses none of them.
+   */
+  readonly found: Record<string, unknown> | undefined;
 
   /**
    * Creates an error.
    *
-   * @param message What failed.
-   * @param flags The stored flags.
-   * @param key The key, when known.
+   * @param message What failed, naming the key when known.
+   * @param options The stored flags, the key, the other values of a `getMulti`, the cause.
    */
-  constructor(message: string, flags: number, key?: string) {
-    super(message, { key });
-    this.flags = flags;
+  constructor(message: string, options: ValueFlagsErrorOptions) {
+    super(message, { key: options.key, cause: options.cause });
+    this.flags = options.flags;
+    this.found = options.found;
   }
+}
+
+/** What a {@linkcode ValueFlagsError} carries. */
+export interface ValueFlagsErrorOptions {
+  /** The stored flags. */
+  flags: number;
+  /**
+   * The key, when known.
+   *
+   * @default {undefined}
+   */
+  key?: string;
+  /**
+   * In a `getMulti`, the values of the other keys.
+   *
+   * @default {undefined}
+   */
+  found?: Record<string, unknown>;
+  /**
+   * The error that caused this one.
+   *
+   * @default {undefined}
+   */
+  cause?: unknown;
 }
 
 /** Options of {@linkcode ValueCodec}. */
@@ -253,17 +282,18 @@ export class ValueCodec {
   decode(flags: number, data: Uint8Array, key?: string): unknown {
     let bytes = data;
     let copied = false;
+    const what = key === undefined ? "value" : `"${key}"`;
     if (flags & FLAG_COMPRESSED) {
       try {
         const inflated = inflateSync(data);
         bytes = new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.length);
         copied = true;
       } catch (cause) {
-        throw new ValueFlagsError(
-          `Cannot decode value: zlib data is corrupt (${cause})`,
+        throw new ValueFlagsError(`Cannot decode ${what}: its zlib data is corrupt`, {
           flags,
           key,
-        );
+          cause,
+        });
       }
     }
     const kind = flags & ~FLAG_COMPRESSED;
@@ -276,7 +306,10 @@ export class ValueCodec {
       case FLAG_LONG: {
         const text = decoder.decode(bytes).trim();
         if (!/^-?\d+$/.test(text)) {
-          throw new ValueFlagsError(`Cannot decode integer: "${text.slice(0, 40)}"`, flags, key);
+          throw new ValueFlagsError(
+            `Cannot decode ${what}: "${text.slice(0, 40)}" is not an integer`,
+            { flags, key },
+          );
         }
         const n = BigInt(text);
         return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)
@@ -288,11 +321,10 @@ export class ValueCodec {
       default:
         if (this.#undecodable === "bytes") return copied ? bytes : bytes.slice();
         throw new ValueFlagsError(
-          kind === FLAG_PICKLE
-            ? `Cannot decode value: flags ${flags} mark a Python pickle`
-            : `Cannot decode value: unknown flags ${flags}`,
-          flags,
-          key,
+          `Cannot decode ${what}: ${
+            kind === FLAG_PICKLE ? `flags ${flags} mark a Python pickle` : `unknown flags ${flags}`
+          }; the client option undecodable: "bytes" returns its bytes`,
+          { flags, key },
         );
     }
   }

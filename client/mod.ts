@@ -78,6 +78,7 @@ export type {
   SetMultiOptions,
   StatsOptions,
   StoreOptions,
+  TouchOptions,
 } from "./options.ts";
 export type {
   GetOrSetOptions,
@@ -114,4 +115,5 @@ export {
   ValueCodec,
   type ValueCodecOptions,
   ValueFlagsError,
+  type ValueFlagsErrorOptions,
 } from "./codec.ts";

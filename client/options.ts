@@ -142,11 +142,12 @@ export interface CallOptions {
 /** Options of the storage calls. */
 export interface StoreOptions extends CallOptions {
   /**
-   * Expiry: 0 never, up to 30 days in seconds, else a Unix time.
+   * Seconds to live: 0 never expires, up to 30 days is relative, more is a
+   * Unix time, as memcached takes it (and as every call's `ttl`).
    *
    * @default {0}
    */
-  exptime?: number;
+  ttl?: number;
   /**
    * Ask for no reply: the call resolves `true` once the request is written.
    *
@@ -171,6 +172,16 @@ export interface DeleteOptions extends CallOptions {
   noreply?: boolean;
 }
 
+/** Options of `touch`. */
+export interface TouchOptions extends CallOptions {
+  /**
+   * Ask for no reply: the call resolves `true` once the request is written.
+   *
+   * @default {false}
+   */
+  noreply?: boolean;
+}
+
 /** Options of `getMulti` and `deleteMulti`. */
 export interface MultiOptions extends CallOptions {
   /**
@@ -184,11 +195,12 @@ export interface MultiOptions extends CallOptions {
 /** Options of `setMulti`. */
 export interface SetMultiOptions extends MultiOptions {
   /**
-   * Expiry: 0 never, up to 30 days in seconds, else a Unix time.
+   * Seconds to live: 0 never expires, up to 30 days is relative, more is a
+   * Unix time, as memcached takes it (and as every call's `ttl`).
    *
    * @default {0}
    */
-  exptime?: number;
+  ttl?: number;
   /**
    * Overrides the client's `minCompressLen` for these values.
    *

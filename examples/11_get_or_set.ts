@@ -26,7 +26,7 @@ console.log(`${reports.length} callers, ${queries} query`); // 100 callers, 1 qu
 console.log(JSON.stringify(reports[99])); // {"visits":1001}
 
 // Pretend a minute went by: 20 seconds left is inside the 30-second stale window.
-await mc.set("report", { visits: 1001 }, { exptime: 20 });
+await mc.set("report", { visits: 1001 }, { ttl: 20 });
 const [first, ...others] = await Promise.all(
   Array.from({ length: 10 }, () => mc.getOrSet("report", slowQuery, { ttl: 60, staleTtl: 30 })),
 );

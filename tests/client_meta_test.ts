@@ -203,7 +203,7 @@ for (const target of TARGETS) {
     await using server = await target.start();
     const clients = Array.from({ length: 4 }, () => clientFor(server.port));
     try {
-      await clients[0].set("hot", "expired", { exptime: -1 });
+      await clients[0].set("hot", "expired", { ttl: -1 });
       let calls = 0;
       const loader = async () => {
         calls++;
@@ -229,7 +229,7 @@ for (const target of TARGETS) {
     await using client = clientFor(server.port);
     await using other = clientFor(server.port);
     // 100 s left is inside the 300 s stale window: the item is going stale.
-    await client.set("report", "old", { exptime: 100 });
+    await client.set("report", "old", { ttl: 100 });
     const release = deferred();
     let calls = 0;
     const loader = async () => {
@@ -279,7 +279,7 @@ for (const target of TARGETS) {
     );
 
     // A failed refresh keeps the old value readable and lets the next caller try.
-    await client.set("aging", "old", { exptime: 100 });
+    await client.set("aging", "old", { ttl: 100 });
     const options = { ttl: 60, staleTtl: 300 };
     await assert.rejects(
       client.getOrSet("aging", () => Promise.reject(new Error("still down")), options),
