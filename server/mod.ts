@@ -27,12 +27,17 @@
  */
 
 import { parseCommandLine } from "./_cli.ts";
-import { MEMCACHED_VERSION } from "./_version.ts";
+import { MEMCACHED_VERSION, PACKAGE_VERSION } from "./_version.ts";
 import { serve } from "./server.ts";
 
 export { type MemcacheServer, serve, type ServeOptions } from "./server.ts";
 export { type Clock, ManualClock, SystemClock } from "./clock.ts";
 export { MEMCACHED_VERSION, PACKAGE_VERSION } from "./_version.ts";
+
+/** Whether an address the server listens on is reachable only from this machine. */
+function isLoopback(hostname: string): boolean {
+  return /^127\./.test(hostname) || hostname === "::1" || hostname === "localhost";
+}
 
 /** Runs the CLI: parse memcached's flags, serve until SIGINT, SIGTERM or `shutdown`. */
 async function main(args: string[]): Promise<number> {
@@ -59,11 +64,19 @@ async function main(args: string[]): Promise<number> {
       console.error(`Could not open the pid file ${action.pidFile} for writing: ${error}`);
     }
   }
-  if ((action.options.verbosity ?? 0) > 0) {
+  const where = server.addrs.map((a) => `${a.hostname}:${a.port}`).join(", ");
+  // Silent for scripts, as memcached is; a person at a terminal is told where it listens.
+  if ((action.options.verbosity ?? 0) > 0 || Deno.stderr.isTerminal()) {
     console.error(
-      `memcached ${MEMCACHED_VERSION} (@x/memcache) listening on ${
-        server.addrs.map((a) => `${a.hostname}:${a.port}`).join(", ")
-      }`,
+      `memcached ${MEMCACHED_VERSION} (@x/memcache ${PACKAGE_VERSION}) listening on ${where}`,
+    );
+  }
+  const exposed = server.addrs.filter((a) => !isLoopback(a.hostname));
+  if (exposed.length > 0) {
+    console.error(
+      `warning: listening on ${
+        exposed.map((a) => `${a.hostname}:${a.port}`).join(", ")
+      } beyond loopback with neither TLS nor authentication: anyone who reaches it can read and change the cache`,
     );
   }
   const stop = () => void server.close();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { hasMemcached } from "./_peers.ts";
+import { hasMemcached, hasPeer } from "./_peers.ts";
 import { freePort } from "./_peers.ts";
 import { Wire } from "./_wire.ts";
 
@@ -153,4 +153,70 @@ Deno.test("CLI listens on 127.0.0.1 unless told otherwise", async () => {
   assert.match(await wire.call("stats settings\r\n", "END\r\n"), /STAT inter 127\.0\.0\.1\r\n/);
   child.kill("SIGTERM");
   assert.equal((await child.status).code, 0);
+});
+
+/** Our server as `deno task start` runs it, on a free port; its stderr once it stops. */
+async function startTask(extra: string[]): Promise<{ port: number; stop(): Promise<string> }> {
+  const task = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)))
+    .tasks.start as string;
+  const port = freePort();
+  const args = task.replace(/^deno /, "").replace("server/mod.ts", ENTRY)
+    .replace("-p 11211", `-p ${port}`).split(" ");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...args, ...extra],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  await waitForPort(port);
+  return {
+    port,
+    async stop() {
+      child.kill("SIGTERM");
+      const [status, stderr] = await Promise.all([
+        child.status,
+        new Response(child.stderr).text(),
+      ]);
+      assert.equal(status.code, 0, stderr);
+      return stderr;
+    },
+  };
+}
+
+Deno.test("deno task start serves with --allow-net alone, silently when stderr is no terminal", async () => {
+  const server = await startTask([]);
+  {
+    using wire = await Wire.connect(server.port);
+    assert.equal(await wire.call("set k 0 0 1\r\nv\r\n"), "STORED\r\n");
+    assert.equal(await wire.call("get k\r\n", "END\r\n"), "VALUE k 0 1\r\nv\r\nEND\r\n");
+  }
+  assert.equal(await server.stop(), "");
+});
+
+Deno.test("the server warns when it listens beyond loopback without TLS or auth", async () => {
+  const server = await startTask(["-l", "0.0.0.0"]);
+  const stderr = await server.stop();
+  assert.match(
+    stderr,
+    new RegExp(
+      `^warning: listening on 0\\.0\\.0\\.0:${server.port} beyond loopback with neither TLS nor authentication`,
+    ),
+  );
+});
+
+Deno.test("the server tells a terminal where it listens", async () => {
+  if (!hasPeer("bsdutils", "script", ["--version"])) return;
+  const port = freePort();
+  // script(1) gives the server a terminal for stderr; timeout stops it after it has started.
+  const command = `timeout -s TERM 3 ${Deno.execPath()} run --allow-net ${ENTRY} -p ${port}`;
+  const out = await new Deno.Command("script", {
+    args: ["-qec", command, "/dev/null"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.match(
+    decoder.decode(out.stdout),
+    new RegExp(
+      `memcached 1\\.6\\.18 \\(@x/memcache [\\d.]+\\) listening on 127\\.0\\.0\\.1:${port}`,
+    ),
+  );
 });

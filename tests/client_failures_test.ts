@@ -157,7 +157,7 @@ Deno.test("Client whose only server restarts answers the first call after it is 
   await first.close();
   await assert.rejects(client.get("k"), ConnectionError);
   await new Promise((resolve) => setTimeout(resolve, 2000));
-  await using second = serve({ port });
+  await using _restarted = serve({ port });
   assert.equal(await client.set("k", "after"), true);
   assert.equal(await client.get("k"), "after");
   assert.deepEqual(client.deadServers, []);
