@@ -442,6 +442,11 @@ Deno.test("Client times out on a server that never answers, and marks it dead", 
   for (const r of results) {
     assert.equal(r.status, "rejected");
     assert.ok(r.reason instanceof TimeoutError, String(r.reason));
+    assert.equal(r.reason.server, `127.0.0.1:${silent.port}`);
+    assert.match(
+      r.reason.message,
+      new RegExp(`127\\.0\\.0\\.1:${silent.port}: no reply within 0\\.2 s`),
+    );
   }
   // Within its back-off the one server is not tried again, and every call says why.
   for (
