@@ -54,10 +54,24 @@ import type {
 /** The data block of a meta request that carries none. */
 const EMPTY = new Uint8Array(0);
 
-/** A server that failed as `false`, for the multi calls that report what was not done. */
-function falseOnConnectionError(error: unknown): false {
-  if (error instanceof ConnectionError) return false;
-  throw error;
+/**
+ * A multi call's failures: each server failure counts as one key not done,
+ * and when every key failed, the call rejects with the first failure.
+ */
+class Failures {
+  #errors: ConnectionError[] = [];
+
+  /** A server failure as `false`; anything else is rethrown. */
+  readonly asFalse = (error: unknown): false => {
+    if (!(error instanceof ConnectionError)) throw error;
+    this.#errors.push(error);
+    return false;
+  };
+
+  /** Rejects when every one of `count` keys failed, so an unreachable cluster is not silent. */
+  throwIfAll(count: number): void {
+    if (count > 0 && this.#errors.length === count) throw this.#errors[0];
+  }
 }
 
 /**
@@ -580,11 +594,13 @@ export class Client implements AsyncDisposable {
     }));
     // Each value waits for its reply: setMulti takes no noreply.
     const store: StoreOptions = { ttl: options.ttl, signal: options.signal };
+    const failures = new Failures();
     const results = await Promise.all(
       encoded.map(({ bytes, value }) =>
-        this.#requests.sendStore("set", bytes, value, 0n, store).catch(falseOnConnectionError)
+        this.#requests.sendStore("set", bytes, value, 0n, store).catch(failures.asFalse)
       ),
     );
+    failures.throwIfAll(encoded.length);
     return encoded.flatMap(({ key }, i) => results[i] ? [] : [key]);
   }
 
@@ -601,14 +617,16 @@ export class Client implements AsyncDisposable {
     options ??= {};
     const prefix = options.keyPrefix ?? this.#keyPrefix;
     const all = [...keys].map((key) => this.#keys.encode(prefix + key));
+    const failures = new Failures();
     const results = await Promise.all(
       all.map((bytes) => {
         const write = (sink: ByteSink) =>
           writeRequest(sink, { type: "delete", key: bytes, noreply: false });
         return this.#cluster.send(bytes, write, DELETE_READER, options.signal)
-          .then(() => true, falseOnConnectionError);
+          .then(() => true, failures.asFalse);
       }),
     );
+    failures.throwIfAll(all.length);
     return results.every(Boolean);
   }
 

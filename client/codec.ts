@@ -219,14 +219,14 @@ export class ValueCodec {
    * @param options Compression, serializer and what to do with undecodable values.
    * @throws {RangeError} When `minCompressLen` is negative or not an integer.
    */
-  constructor(options: ValueCodecOptions = {}) {
-    const min = options.minCompressLen ?? 0;
+  constructor(options?: ValueCodecOptions) {
+    const min = options?.minCompressLen ?? 0;
     if (!Number.isSafeInteger(min) || min < 0) {
       throw new RangeError(`Cannot use minCompressLen ${min}: expected a non-negative integer`);
     }
     this.#minCompressLen = min;
-    this.#serializer = options.serializer ?? JSON_SERIALIZER;
-    this.#undecodable = options.undecodable ?? "throw";
+    this.#serializer = options?.serializer ?? JSON_SERIALIZER;
+    this.#undecodable = options?.undecodable ?? "throw";
   }
 
   /**

@@ -82,7 +82,7 @@ export class KetamaRouter implements Router {
    *   is not an integer from 1 to 2^32 - 1, a port is not an integer from 0 to
    *   65535, or `failover` is not one of its values.
    */
-  constructor(servers: readonly ServerSpec[], options: KetamaRouterOptions = {}) {
+  constructor(servers: readonly ServerSpec[], options?: KetamaRouterOptions) {
     if (servers.length === 0) throw new RangeError("Cannot route keys: the server list is empty");
     if (servers.length > MAX_SERVERS) {
       throw new RangeError(
@@ -101,7 +101,7 @@ export class KetamaRouter implements Router {
         );
       }
     });
-    const failover = options.failover ?? "rebuild";
+    const failover = options?.failover ?? "rebuild";
     if (failover !== "rebuild" && failover !== "next" && failover !== "none") {
       throw new RangeError(
         `Cannot route keys: failover "${failover}" is not "rebuild", "next" or "none"`,

@@ -60,7 +60,7 @@ export class PythonRouter implements Router {
    * @throws {RangeError} When the list is empty or a weight is not a positive
    *   integer.
    */
-  constructor(servers: readonly ServerSpec[], options: PythonRouterOptions = {}) {
+  constructor(servers: readonly ServerSpec[], options?: PythonRouterOptions) {
     if (servers.length === 0) throw new RangeError("Cannot route keys: the server list is empty");
     this.#ends = new Float64Array(servers.length);
     let total = 0;
@@ -77,7 +77,7 @@ export class PythonRouter implements Router {
       throw new RangeError(`Cannot route keys: the total weight ${total} is too large`);
     }
     this.#buckets = total;
-    this.#legacyZeroHash = options.legacyZeroHash ?? false;
+    this.#legacyZeroHash = options?.legacyZeroHash ?? false;
   }
 
   /**

@@ -48,12 +48,12 @@ export class MemcacheError extends Error {
    * @param message What failed, as "Cannot X: detail".
    * @param options The server, key, reply line and cause, where they apply.
    */
-  constructor(message: string, options: MemcacheErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(message: string, options?: MemcacheErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options?.cause });
     this.name = new.target.name;
-    this.server = options.server;
-    this.key = options.key;
-    this.line = options.line;
+    this.server = options?.server;
+    this.key = options?.key;
+    this.line = options?.line;
   }
 }
 

@@ -322,10 +322,10 @@ export class RequestParser {
    *
    * @param options The item size limit, cas, and key-list bound.
    */
-  constructor(options: RequestParserOptions = {}) {
-    this.#maxItemSize = options.maxItemSize ?? ITEM_SIZE_MAX;
-    this.#useCas = options.useCas ?? true;
-    this.#maxKeyListLength = options.maxKeyListLength ?? 2 * 1024 * 1024;
+  constructor(options?: RequestParserOptions) {
+    this.#maxItemSize = options?.maxItemSize ?? ITEM_SIZE_MAX;
+    this.#useCas = options?.useCas ?? true;
+    this.#maxKeyListLength = options?.maxKeyListLength ?? 2 * 1024 * 1024;
   }
 
   /** How many bytes are buffered and not yet parsed. */

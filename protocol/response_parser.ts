@@ -214,9 +214,9 @@ export class ResponseParser {
    *
    * @param options The value and line limits.
    */
-  constructor(options: ResponseParserOptions = {}) {
-    this.#maxValueLength = options.maxValueLength ?? 128 * 1024 * 1024;
-    this.#maxLineLength = options.maxLineLength ?? 8192;
+  constructor(options?: ResponseParserOptions) {
+    this.#maxValueLength = options?.maxValueLength ?? 128 * 1024 * 1024;
+    this.#maxLineLength = options?.maxLineLength ?? 8192;
   }
 
   /** How many bytes are buffered and not yet parsed. */

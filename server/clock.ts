@@ -125,8 +125,8 @@ export class ManualClock implements Clock {
    * @param options Where the clock starts.
    * @throws {RangeError} If `now` or `started` is not a non-negative integer.
    */
-  constructor(options: ManualClockOptions = {}) {
-    const { now = CLOCK_START, started = 1_700_000_000 } = options;
+  constructor(options?: ManualClockOptions) {
+    const { now = CLOCK_START, started = 1_700_000_000 } = options ?? {};
     if (!Number.isSafeInteger(now) || now < 0) {
       throw new RangeError(`Cannot create the clock: now "${now}" is not a non-negative integer`);
     }

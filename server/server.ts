@@ -119,19 +119,19 @@ const TOO_MANY_CONNECTIONS = new TextEncoder().encode("ERROR Too many open conne
  * assert.ok(server.addr.port > 0);
  * ```
  */
-export function serve(options: ServeOptions = {}): MemcacheServer {
-  const clock = options.clock ?? new SystemClock();
+export function serve(options?: ServeOptions): MemcacheServer {
+  const clock = options?.clock ?? new SystemClock();
   const settings = {
-    port: options.port ?? 11211,
-    hostname: options.hostname ?? "127.0.0.1",
-    memoryLimit: options.memoryLimit ?? 64 * 1024 * 1024,
-    maxItemSize: options.maxItemSize ?? 1024 * 1024,
-    maxConnections: options.maxConnections ?? 1024,
-    evictions: options.evictions ?? true,
-    cas: options.cas ?? true,
-    enableShutdown: options.enableShutdown ?? false,
-    verbosity: options.verbosity ?? 0,
-    threads: options.threads ?? 4,
+    port: options?.port ?? 11211,
+    hostname: options?.hostname ?? "127.0.0.1",
+    memoryLimit: options?.memoryLimit ?? 64 * 1024 * 1024,
+    maxItemSize: options?.maxItemSize ?? 1024 * 1024,
+    maxConnections: options?.maxConnections ?? 1024,
+    evictions: options?.evictions ?? true,
+    cas: options?.cas ?? true,
+    enableShutdown: options?.enableShutdown ?? false,
+    verbosity: options?.verbosity ?? 0,
+    threads: options?.threads ?? 4,
     version: MEMCACHED_VERSION,
   };
   const store = new Store({

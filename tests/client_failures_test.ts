@@ -94,6 +94,9 @@ Deno.test("Client names a refusing server and why, then says when it tries again
   for (const call of [() => client.stats(), () => client.version(), () => client.flushAll()]) {
     await assert.rejects(call, NoServerError);
   }
+  for (const call of [() => client.setMulti({ a: 1, b: 2 }), () => client.deleteMulti(["a"])]) {
+    await assert.rejects(call, (error: Error) => named(error, server) instanceof NoServerError);
+  }
 });
 
 Deno.test("Client names an unresolvable host and the resolver's error", async () => {
