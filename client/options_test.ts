@@ -23,19 +23,15 @@ const BAD: Record<keyof ClientOptions, { wrongType: unknown[]; outOfRange?: unkn
 
 for (const [name, { wrongType, outOfRange = [] }] of Object.entries(BAD)) {
   Deno.test(`Client refuses a wrong ${name} at construction, naming it`, () => {
-    for (const value of wrongType) {
+    const cases = [
+      ...wrongType.map((value) => [value, TypeError] as const),
+      ...outOfRange.map((value) => [value, RangeError] as const),
+    ];
+    for (const [value, kind] of cases) {
       assert.throws(
         () => new Client(SERVERS, { [name]: value } as ClientOptions),
         (error: Error) =>
-          error instanceof TypeError && error.message.startsWith(`Cannot create client: ${name}`),
-        `${name}: ${String(value)}`,
-      );
-    }
-    for (const value of outOfRange) {
-      assert.throws(
-        () => new Client(SERVERS, { [name]: value } as ClientOptions),
-        (error: Error) =>
-          error instanceof RangeError && error.message.startsWith(`Cannot create client: ${name}`),
+          error instanceof kind && error.message.startsWith(`Cannot create client: ${name}`),
         `${name}: ${String(value)}`,
       );
     }
