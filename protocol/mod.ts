@@ -53,6 +53,7 @@ export {
   type MetaCommand,
   type MetaRequest,
   type QuitRequest,
+  type RefreshCertsRequest,
   type Request,
   RequestParser,
   type RequestParserOptions,

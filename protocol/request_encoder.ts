@@ -158,6 +158,11 @@ export function writeRequest(sink: ByteSink, request: EncodableRequest): void {
       for (const arg of request.args) words(sink, arg);
       sink.bytes(CRLF);
       return;
+    case "refresh_certs":
+      sink.latin1("refresh_certs");
+      noreply(sink, request.noreply);
+      sink.bytes(CRLF);
+      return;
     case "version":
     case "quit":
       sink.latin1(request.type);

@@ -146,6 +146,14 @@ export interface ShutdownRequest {
   readonly args: string[];
 }
 
+/** `refresh_certs [noreply]`: reread the TLS certificates. */
+export interface RefreshCertsRequest {
+  /** The kind of frame. */
+  readonly type: "refresh_certs";
+  /** The line ended in `noreply`: the server sends no `OK` (errors still go). */
+  readonly noreply: boolean;
+}
+
 /** A meta command line (`mg ms md ma mn me`), with the data block of `ms`. */
 export interface MetaRequest {
   /** The kind of frame. */
@@ -187,6 +195,7 @@ export type Request =
   | VerbosityRequest
   | QuitRequest
   | ShutdownRequest
+  | RefreshCertsRequest
   | MetaRequest
   | InvalidRequest;
 
@@ -532,6 +541,8 @@ export class RequestParser {
         if (level < 0) return invalid("BAD_COMMAND_LINE_FORMAT", noreply);
         return { type: "verbosity", level, noreply };
       }
+      case "refresh_certs":
+        return { type: "refresh_certs", noreply: this.#lastIsNoreply(buf, ntokens) };
       default:
         return invalid("ERROR");
     }
