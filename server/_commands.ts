@@ -186,6 +186,13 @@ export class CommandHandler {
         // mn makes memcached write what it has buffered.
         if (this.#meta.handle(request, out)) connection.sentMark = out.length;
         return true;
+      case "refresh_certs": {
+        const error = this.#control.refreshCerts();
+        // memcached's noreply silences the OK, never the error.
+        if (error !== undefined) out.latin1(`${error}\r\n`);
+        else reply(out, "OK", request.noreply);
+        return true;
+      }
       case "invalid":
         reply(out, request.reply, request.noreply);
         return true;

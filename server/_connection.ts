@@ -14,7 +14,7 @@ import { WriteBuffer } from "../protocol/write_buffer.ts";
 import type { CommandHandler } from "./_commands.ts";
 import type { PrefetchTurn } from "./_prefetch_turn.ts";
 import type { ServerStats } from "./_stats.ts";
-import type { ConnectionInfo } from "./_types.ts";
+import type { ClientStream, ConnectionInfo } from "./_types.ts";
 
 /** What a connection needs of the server's settings. */
 export interface ConnectionSettings {
@@ -40,7 +40,7 @@ export class Connection {
   readonly info: ConnectionInfo;
   /** Settles once the connection has closed. */
   readonly done: Promise<void>;
-  #conn: Deno.TcpConn;
+  #conn: ClientStream;
   #handler: CommandHandler;
   #stats: ServerStats;
   #parser: RequestParser;
@@ -50,10 +50,11 @@ export class Connection {
   #verbosity: number;
   #turn: PrefetchTurn;
 
-  /** A connection accepted on `listenAddr`; nothing is read until `run`. */
+  /** A connection from `remote`, accepted on `local`; nothing is read until `run`. */
   constructor(
-    conn: Deno.TcpConn,
-    listenAddr: Deno.NetAddr,
+    conn: ClientStream,
+    remote: string,
+    local: string,
     handler: CommandHandler,
     stats: ServerStats,
     settings: ConnectionSettings,
@@ -69,17 +70,16 @@ export class Connection {
     });
     this.info = {
       id: nextConnectionId++,
-      addr: conn.remoteAddr as Deno.NetAddr,
-      listenAddr,
+      addr: remote,
+      listenAddr: local,
       lastCommandTime: stats.now(),
       state: "conn_waiting",
       sentMark: 0,
       requests: 0,
     };
     this.done = new Promise((resolve) => this.#finish = resolve);
-    try {
-      conn.setNoDelay(true);
-    } catch { /* not a TCP socket */ }
+    // Small replies must not wait for Nagle; a unix socket has no such switch.
+    conn.setNoDelay?.(true);
   }
 
   /** Closes the socket; `run` then ends. */

@@ -20,6 +20,8 @@ const SETTINGS: Settings = {
   verbosity: 0,
   threads: 1,
   version: "1.6.18",
+  socketPath: undefined,
+  socketMask: 0o700,
 };
 
 function latin1(bytes: Uint8Array): string {
@@ -30,7 +32,7 @@ function latin1(bytes: Uint8Array): string {
 function setup() {
   const clock = new ManualClock();
   const store = new Store({ clock });
-  const stats = new ServerStats(clock, SETTINGS, []);
+  const stats = new ServerStats(clock, SETTINGS, () => undefined);
   const handler = new MetaHandler(store, stats);
   const run = (text: string): string => {
     const parser = new RequestParser();

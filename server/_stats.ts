@@ -9,7 +9,11 @@ import process from "node:process";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
 import type { Clock } from "./clock.ts";
 import type { Store } from "./_store.ts";
+import { NO_TLS, type ServerTls } from "./_tls.ts";
 import type { ConnectionInfo, Settings } from "./_types.ts";
+
+/** OpenSSL's verify flags for ssl_verify_mode 0 to 3, as memcached prints them. */
+const VERIFY_FLAGS = [0, 1, 3, 7];
 
 function stat(out: WriteBuffer, name: string, value: string | number | bigint): void {
   out.latin1(`STAT ${name} ${value}\r\n`);
@@ -36,12 +40,25 @@ export class ServerStats {
   connectionStructures = 0;
   #clock: Clock;
   #settings: Settings;
-  #listeners: Deno.NetAddr[];
+  #tcpPort: () => number | undefined;
+  #tls: ServerTls | undefined;
 
-  constructor(clock: Clock, settings: Settings, listeners: Deno.NetAddr[]) {
+  /**
+   * Counters for a server with these settings.
+   *
+   * @param tcpPort The port the first TCP listener bound (`tcpport`).
+   * @param tls The server's TLS, for its counters and `stats settings`.
+   */
+  constructor(
+    clock: Clock,
+    settings: Settings,
+    tcpPort: () => number | undefined,
+    tls?: ServerTls,
+  ) {
     this.#clock = clock;
     this.#settings = settings;
-    this.#listeners = listeners;
+    this.#tcpPort = tcpPort;
+    this.#tls = tls;
   }
 
   /** Seconds since the server started, memcached's `current_time`. */
@@ -159,12 +176,18 @@ export class ServerStats {
         "log_watcher_skipped",
         "log_watcher_sent",
         "log_watchers",
-        "unexpected_napi_ids",
-        "round_robin_fallback",
       ]
     ) {
       stat(out, name, 0);
     }
+    const tls = this.#tls;
+    if (tls !== undefined) {
+      if (tls.settings.sessionCache) stat(out, "ssl_new_sessions", 0);
+      stat(out, "ssl_handshake_errors", tls.handshakeErrors);
+      stat(out, "time_since_server_cert_refresh", this.#clock.now() - tls.lastRefresh);
+    }
+    stat(out, "unexpected_napi_ids", 0);
+    stat(out, "round_robin_fallback", 0);
     stat(out, "bytes", s.bytes);
     stat(out, "curr_items", s.currItems);
     stat(out, "total_items", s.totalItems);
@@ -193,17 +216,18 @@ export class ServerStats {
   /** `stats settings`. */
   writeSettings(out: WriteBuffer, store: Store): void {
     const settings = this.#settings;
+    const ssl = this.#tls?.settings ?? NO_TLS;
     const entries: [string, string | number][] = [
       ["maxbytes", settings.memoryLimit],
       ["maxconns", settings.maxConnections],
-      ["tcpport", this.#listeners[0]?.port ?? settings.port],
+      ["tcpport", this.#tcpPort() ?? settings.port],
       ["udpport", 0],
       ["inter", settings.hostname],
       ["verbosity", settings.verbosity],
       ["oldest", store.stats().oldestLive],
       ["evictions", settings.evictions ? "on" : "off"],
-      ["domain_socket", "NULL"],
-      ["umask", 700],
+      ["domain_socket", settings.socketPath ?? "NULL"],
+      ["umask", settings.socketMask.toString(8)],
       ["shutdown_command", settings.enableShutdown ? "yes" : "no"],
       ["growth_factor", "1.25"],
       ["chunk_size", 48],
@@ -257,17 +281,17 @@ export class ServerStats {
       ["ext_max_frag", "0.80"],
       ["slab_automove_freeratio", "0.010"],
       ["ext_drop_unread", "no"],
-      ["ssl_enabled", "no"],
-      ["ssl_chain_cert", "(null)"],
-      ["ssl_key", "(null)"],
-      ["ssl_verify_mode", 0],
+      ["ssl_enabled", this.#tls === undefined ? "no" : "yes"],
+      ["ssl_chain_cert", ssl.chainCert ?? "(null)"],
+      ["ssl_key", ssl.key ?? "(null)"],
+      ["ssl_verify_mode", VERIFY_FLAGS[ssl.verifyMode]],
       ["ssl_keyformat", 1],
       ["ssl_ciphers", "NULL"],
-      ["ssl_ca_cert", "NULL"],
-      ["ssl_wbuf_size", 16384],
-      ["ssl_session_cache", "no"],
+      ["ssl_ca_cert", ssl.caCert ?? "NULL"],
+      ["ssl_wbuf_size", ssl.writeBufferSize],
+      ["ssl_session_cache", ssl.sessionCache ? "yes" : "no"],
       ["ssl_kernel_tls", "no"],
-      ["ssl_min_version", "tlsv1.2"],
+      ["ssl_min_version", ssl.minVersion],
       ["num_napi_ids", "(null)"],
       ["memory_file", "(null)"],
     ];
@@ -345,17 +369,17 @@ export class ServerStats {
   }
 
   /** `stats conns`: the listeners, then every client connection. */
-  writeConns(out: WriteBuffer, listeners: Deno.NetAddr[], connections: ConnectionInfo[]): void {
+  writeConns(out: WriteBuffer, listeners: string[], connections: ConnectionInfo[]): void {
     const now = this.#clock.now();
-    listeners.forEach((addr, i) => {
-      stat(out, `${i}:addr`, `tcp:${addr.hostname}:${addr.port}`);
+    listeners.forEach((name, i) => {
+      stat(out, `${i}:addr`, name);
       stat(out, `${i}:state`, "conn_listening");
       stat(out, `${i}:secs_since_last_cmd`, now);
     });
     for (const c of connections) {
       const id = listeners.length + c.id;
-      stat(out, `${id}:addr`, `tcp:${c.addr.hostname}:${c.addr.port}`);
-      stat(out, `${id}:listen_addr`, `tcp:${c.listenAddr.hostname}:${c.listenAddr.port}`);
+      stat(out, `${id}:addr`, c.addr);
+      stat(out, `${id}:listen_addr`, c.listenAddr);
       stat(out, `${id}:state`, c.state);
       stat(out, `${id}:secs_since_last_cmd`, now - c.lastCommandTime);
     }

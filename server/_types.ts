@@ -214,13 +214,19 @@ export interface Settings {
   verbosity: number;
   threads: number;
   version: string;
+  /** The unix socket listened on (`-s`), if any. */
+  socketPath: string | undefined;
+  /** Its mode (`-a`). */
+  socketMask: number;
 }
 
 /** A connection as the handlers see it: what `stats conns` shows, and where its replies stand. */
 export interface ConnectionInfo {
   readonly id: number;
-  readonly addr: Deno.NetAddr;
-  readonly listenAddr: Deno.NetAddr;
+  /** Where the client is, as `stats conns` names it (`tcp:host:port`). */
+  readonly addr: string;
+  /** The listener it came through, as `stats conns` names it. */
+  readonly listenAddr: string;
   lastCommandTime: number;
   state: string;
   /**
@@ -237,5 +243,64 @@ export interface ConnectionInfo {
 export interface ServerControl {
   shutdown(): void;
   connections(): ConnectionInfo[];
-  listeners(): Deno.NetAddr[];
+  /** The listeners, as `stats conns` names them. */
+  listeners(): string[];
+  /** Rereads the TLS certificates (`refresh_certs`): undefined when done, else memcached's error line. */
+  refreshCerts(): string | undefined;
+}
+
+/**
+ * TLS for a server, as memcached's `-Z` and `ssl_*` options give it. The
+ * files are read at start, and again by `refresh_certs` and SIGHUP.
+ */
+export interface ServeTlsOptions {
+  /** The certificate chain, PEM (`ssl_chain_cert`). */
+  chainCertFile: string;
+  /** The private key, PEM (`ssl_key`). */
+  keyFile: string;
+  /**
+   * The CAs whose client certificates are accepted, PEM (`ssl_ca_cert`);
+   * needed for `verifyMode` 1 to 3.
+   *
+   * @default {undefined}
+   */
+  caCertFile?: string;
+  /**
+   * Client certificates (`ssl_verify_mode`): 0 none, 1 asked for (one given
+   * must verify), 2 required, 3 required once (as 2: TLS 1.2 and 1.3 have no
+   * renegotiation here).
+   *
+   * @default {0}
+   */
+  verifyMode?: 0 | 1 | 2 | 3;
+  /**
+   * The oldest TLS version accepted (`ssl_min_version` 2 or 3).
+   *
+   * @default {"TLSv1.2"}
+   */
+  minVersion?: "TLSv1.2" | "TLSv1.3";
+  /**
+   * Shown in `stats settings` as `ssl_session_cache` (resumption is the runtime's own).
+   *
+   * @default {false}
+   */
+  sessionCache?: boolean;
+  /**
+   * Shown in `stats settings` as `ssl_wbuf_size`, in bytes.
+   *
+   * @default {16384}
+   */
+  writeBufferSize?: number;
+}
+
+/** A client connection's bytes, as the connection loop reads and writes them. */
+export interface ClientStream {
+  /** Reads into `buffer`: the bytes read, or null at the end. */
+  read(buffer: Uint8Array): Promise<number | null>;
+  /** Writes some of `bytes`: how many. */
+  write(bytes: Uint8Array): Promise<number>;
+  /** Closes the connection. */
+  close(): void;
+  /** Turns Nagle off, where there is such a switch. */
+  setNoDelay?(noDelay?: boolean): void;
 }

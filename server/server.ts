@@ -1,17 +1,24 @@
 /**
- * The server: `serve()` listens on `Deno.listen`, accepts connections up to
- * the limit, runs each (`_connection.ts`), and stops cleanly.
+ * The server: `serve()` opens its listeners (`_listeners.ts`), accepts
+ * connections up to the limit, runs each (`_connection.ts`), and stops
+ * cleanly.
  *
  * @module
  */
 
 import { CommandHandler } from "./_commands.ts";
 import { Connection } from "./_connection.ts";
+import { parseListenList } from "./_listen_spec.ts";
+import { type Admit, type Listener, listenTcp, listenTls, listenUnix } from "./_listeners.ts";
 import { PrefetchTurn } from "./_prefetch_turn.ts";
 import { ServerStats } from "./_stats.ts";
 import { Store } from "./_store.ts";
+import { ServerTls } from "./_tls.ts";
+import type { ServeTlsOptions, Settings } from "./_types.ts";
 import { MEMCACHED_VERSION } from "./_version.ts";
 import { type Clock, SystemClock } from "./clock.ts";
+
+export type { ServeTlsOptions } from "./_types.ts";
 
 /** Options of {@linkcode serve}, named after memcached's flags. */
 export interface ServeOptions {
@@ -22,11 +29,32 @@ export interface ServeOptions {
    */
   port?: number;
   /**
-   * The address to listen on (`-l`); a comma-separated list listens on each.
+   * The addresses to listen on, in memcached's `-l` form: a list separated by
+   * `,`, each `host`, `host:port`, `[ipv6]:port` or `*`; with `tls`,
+   * `notls:` before an address keeps it plain.
    *
    * @default {"127.0.0.1"}
    */
   hostname?: string;
+  /**
+   * TLS on every address but the `notls:` ones (memcached's `-Z`).
+   *
+   * @default {undefined}
+   */
+  tls?: ServeTlsOptions;
+  /**
+   * Listen on this unix socket instead of TCP (`-s`); it needs `--allow-read`
+   * and `--allow-write` for the path.
+   *
+   * @default {undefined}
+   */
+  socketPath?: string;
+  /**
+   * The unix socket's mode (`-a`, octal there).
+   *
+   * @default {0o700}
+   */
+  socketMask?: number;
   /**
    * Item memory in bytes (`-m`, which takes megabytes).
    *
@@ -86,12 +114,29 @@ export interface ServeOptions {
 
 /** A running server, from {@linkcode serve}. */
 export interface MemcacheServer extends AsyncDisposable {
-  /** The address of the first listener, with the port actually bound. */
+  /**
+   * The address of the first TCP listener, with the port actually bound.
+   *
+   * @throws {TypeError} Before a TLS-only server's `ready`, or on a unix socket only.
+   */
   readonly addr: Deno.NetAddr;
-  /** Every listener's address. */
+  /** Every TCP listener's address; TLS ones once `ready` has settled. */
   readonly addrs: Deno.NetAddr[];
+  /**
+   * Settles once every listener is bound: at once without TLS, after a turn
+   * of the event loop with it. Rejects, and stops the server, when a TLS
+   * listener cannot bind.
+   */
+  readonly ready: Promise<void>;
   /** Settles when the server has stopped (after `close()` or a `shutdown` command). */
   readonly finished: Promise<void>;
+  /**
+   * Rereads the TLS certificates (as `refresh_certs` and SIGHUP): new
+   * connections get them, open ones keep theirs.
+   *
+   * @returns undefined when done (or without TLS), else what went wrong.
+   */
+  reload(): string | undefined;
   /**
    * Stops listening, closes every connection and waits for them to end.
    *
@@ -107,7 +152,9 @@ const TOO_MANY_CONNECTIONS = new TextEncoder().encode("ERROR Too many open conne
  *
  * @param options memcached's settings, by name.
  * @returns The running server.
- * @throws {Deno.errors.AddrInUse} When the port is taken.
+ * @throws {Deno.errors.AddrInUse} When a port is taken (a TLS one rejects `ready` instead).
+ * @throws {RangeError} For an address list memcached refuses, with its message.
+ * @throws {Error} When the TLS certificates cannot be loaded, with memcached's message.
  *
  * @example Serving on a free port
  * ```ts
@@ -121,7 +168,7 @@ const TOO_MANY_CONNECTIONS = new TextEncoder().encode("ERROR Too many open conne
  */
 export function serve(options?: ServeOptions): MemcacheServer {
   const clock = options?.clock ?? new SystemClock();
-  const settings = {
+  const settings: Settings = {
     port: options?.port ?? 11211,
     hostname: options?.hostname ?? "127.0.0.1",
     memoryLimit: options?.memoryLimit ?? 64 * 1024 * 1024,
@@ -133,7 +180,16 @@ export function serve(options?: ServeOptions): MemcacheServer {
     verbosity: options?.verbosity ?? 0,
     threads: options?.threads ?? 4,
     version: MEMCACHED_VERSION,
+    socketPath: options?.socketPath,
+    socketMask: options?.socketMask ?? 0o700,
   };
+  // memcached listens on the unix socket alone when it is given one.
+  const specs = settings.socketPath === undefined
+    ? parseListenList(settings.hostname, settings.port, options?.tls !== undefined)
+    : [];
+  const serverTls = options?.tls === undefined
+    ? undefined
+    : new ServerTls(options.tls, clock.now());
   const store = new Store({
     maxBytes: settings.memoryLimit,
     maxItemSize: settings.maxItemSize,
@@ -141,27 +197,22 @@ export function serve(options?: ServeOptions): MemcacheServer {
     useCas: settings.cas,
     clock,
   });
-  const listeners: Deno.TcpListener[] = [];
-  try {
-    for (const hostname of settings.hostname.split(",")) {
-      listeners.push(Deno.listen({ hostname: hostname.trim(), port: settings.port }));
-    }
-  } catch (error) {
-    for (const listener of listeners) listener.close();
-    throw error;
-  }
-  const addrs = listeners.map((l) => l.addr as Deno.NetAddr);
-  const stats = new ServerStats(clock, settings, addrs);
+  const listeners: (Listener | undefined)[] = [];
+  const bound = () => listeners.filter((l) => l !== undefined);
+  const addrs = () => bound().flatMap((l) => l.addr === undefined ? [] : [l.addr]);
+  const stats = new ServerStats(clock, settings, () => addrs()[0]?.port, serverTls);
   const connections = new Set<Connection>();
   let closing = false;
   let stopped!: () => void;
   const finished = new Promise<void>((resolve) => stopped = resolve);
 
   const turn = new PrefetchTurn(store);
+  const reload = (): string | undefined => serverTls?.refresh(clock.now());
   const handler = new CommandHandler(store, stats, settings, {
     shutdown: () => void close(),
     connections: () => [...connections].map((c) => c.info),
-    listeners: () => addrs,
+    listeners: () => bound().map((l) => l.name),
+    refreshCerts: () => serverTls === undefined ? "Error TLS not enabled" : reload(),
   });
 
   // memcached's clock ticks each second; expired items are reclaimed on the tick too.
@@ -174,49 +225,65 @@ export function serve(options?: ServeOptions): MemcacheServer {
     if (settings.verbosity > 0) console.error(line);
   };
 
-  async function accept(listener: Deno.TcpListener): Promise<void> {
-    while (!closing) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await listener.accept();
-      } catch (error) {
-        if (closing || error instanceof Deno.errors.BadResource) return;
-        log(`accept failed: ${error}`);
-        continue;
-      }
-      if (connections.size >= settings.maxConnections) {
-        stats.rejectedConnections++;
-        conn.write(TOO_MANY_CONNECTIONS).catch(() => {}).finally(() => conn.close());
-        continue;
-      }
-      const connection = new Connection(conn, listener.addr as Deno.NetAddr, handler, stats, {
-        maxItemSize: settings.maxItemSize,
-        useCas: settings.cas,
-        verbosity: settings.verbosity,
-        turn,
-      });
-      connections.add(connection);
-      stats.connectionOpened();
-      connection.run().finally(() => {
-        connections.delete(connection);
-        stats.connectionClosed();
-      });
+  const admit: Admit = (stream, remote, local) => {
+    if (closing) {
+      stream.close();
+      return;
     }
-  }
+    if (connections.size >= settings.maxConnections) {
+      stats.rejectedConnections++;
+      // The refusal is best effort: a client that is already gone needs none.
+      stream.write(TOO_MANY_CONNECTIONS).then(() => stream.close(), () => stream.close());
+      return;
+    }
+    const connection = new Connection(stream, remote, local, handler, stats, {
+      maxItemSize: settings.maxItemSize,
+      useCas: settings.cas,
+      verbosity: settings.verbosity,
+      turn,
+    });
+    connections.add(connection);
+    stats.connectionOpened();
+    connection.run().finally(() => {
+      connections.delete(connection);
+      stats.connectionClosed();
+    });
+  };
 
-  const accepting = Promise.all(listeners.map(accept));
+  try {
+    if (settings.socketPath !== undefined) {
+      listeners.push(listenUnix(settings.socketPath, settings.socketMask, admit, log));
+    }
+    for (const spec of specs) listeners.push(spec.tls ? undefined : listenTcp(spec, admit, log));
+  } catch (error) {
+    for (const listener of bound()) listener.close();
+    clearInterval(timer);
+    throw error;
+  }
+  const offset = listeners.length - specs.length;
+  const tlsBinds = specs.flatMap((spec, i) =>
+    spec.tls
+      ? [
+        listenTls(spec, serverTls!, admit).bound.then((listener) => {
+          listeners[offset + i] = listener;
+          if (closing) listener.close();
+        }),
+      ]
+      : []
+  );
+  const ready = Promise.all(tlsBinds).then(() => {}, async (error) => {
+    await close();
+    throw error;
+  });
 
   async function close(): Promise<void> {
     if (closing) return finished;
     closing = true;
     clearInterval(timer);
-    for (const listener of listeners) {
-      try {
-        listener.close();
-      } catch { /* already closed */ }
-    }
+    await Promise.allSettled(tlsBinds);
+    for (const listener of bound()) listener.close();
     for (const connection of connections) connection.close();
-    await accepting;
+    await Promise.all(bound().map((l) => l.done));
     while (connections.size > 0) {
       await Promise.all([...connections].map((c) => c.done));
     }
@@ -224,9 +291,19 @@ export function serve(options?: ServeOptions): MemcacheServer {
   }
 
   return {
-    addr: addrs[0],
-    addrs,
+    get addr(): Deno.NetAddr {
+      const addr = addrs()[0];
+      if (addr === undefined) {
+        throw new TypeError("Cannot read the address: no TCP listener is bound (await ready)");
+      }
+      return addr;
+    },
+    get addrs(): Deno.NetAddr[] {
+      return addrs();
+    },
+    ready,
     finished,
+    reload,
     close,
     [Symbol.asyncDispose]: close,
   };

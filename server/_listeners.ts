@@ -1,0 +1,147 @@
+/**
+ * The sockets a server listens on, as memcached's `-l`, `-Z` and `-s` set
+ * them: plain TCP through `Deno.listen`, TLS through `node:tls` (the only
+ * server here that verifies client certificates), or a unix socket with
+ * `-a`'s mode. Each accepted connection is handed over as a byte stream with
+ * the names `stats conns` gives it and its listener.
+ *
+ * @module
+ */
+
+import type { ListenSpec } from "./_listen_spec.ts";
+import { NodeSocketStream } from "./_node_socket_stream.ts";
+import type { ServerTls } from "./_tls.ts";
+import type { ClientStream } from "./_types.ts";
+
+/** A connection a listener accepted: its bytes, and where it came from and to. */
+export type Admit = (stream: ClientStream, remote: string, local: string) => void;
+
+/** One listening socket. */
+export interface Listener {
+  /** memcached's name for it in `stats conns`: `tcp:host:port` or `unix:/path`. */
+  readonly name: string;
+  /** Its TCP address; undefined for a unix socket. */
+  readonly addr: Deno.NetAddr | undefined;
+  /** Stops accepting. */
+  close(): void;
+  /** Settles once its accept loop has ended. */
+  readonly done: Promise<void>;
+}
+
+function tcpName(addr: Deno.NetAddr): string {
+  return `tcp:${addr.hostname}:${addr.port}`;
+}
+
+function remoteName(addr: Deno.Addr): string {
+  return addr.transport === "unix" || addr.transport === "unixpacket"
+    ? "?:<AF 0>"
+    : tcpName(addr as Deno.NetAddr);
+}
+
+/** Accepts from a Deno listener (TCP or unix) until it closes. */
+function acceptLoop(
+  listener: Deno.Listener,
+  name: string,
+  admit: Admit,
+  log: (line: string) => void,
+): Promise<void> {
+  return (async () => {
+    for (;;) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
+          return;
+        }
+        log(`accept failed on ${name}: ${error}`);
+        continue;
+      }
+      admit(conn, remoteName(conn.remoteAddr), name);
+    }
+  })();
+}
+
+/**
+ * A plain TCP listener, bound at once.
+ *
+ * @throws {Deno.errors.AddrInUse} And the other errors of `Deno.listen`.
+ */
+export function listenTcp(spec: ListenSpec, admit: Admit, log: (line: string) => void): Listener {
+  const listener = Deno.listen({ hostname: spec.hostname, port: spec.port });
+  const addr = listener.addr as Deno.NetAddr;
+  const name = tcpName(addr);
+  return {
+    name,
+    addr,
+    close: () => closeQuietly(listener),
+    done: acceptLoop(listener, name, admit, log),
+  };
+}
+
+/**
+ * A unix socket listener with mode `mask` (memcached's `-a`), bound at once.
+ *
+ * @throws {Deno.errors.AddrInUse} And the other errors of `Deno.listen` and `Deno.chmod`.
+ */
+export function listenUnix(
+  path: string,
+  mask: number,
+  admit: Admit,
+  log: (line: string) => void,
+): Listener {
+  const listener = Deno.listen({ transport: "unix", path });
+  try {
+    Deno.chmodSync(path, mask & 0o777);
+  } catch (error) {
+    listener.close();
+    throw error;
+  }
+  const name = `unix:${path}`;
+  return {
+    name,
+    addr: undefined,
+    close: () => closeQuietly(listener),
+    done: acceptLoop(listener, name, admit, log),
+  };
+}
+
+/**
+ * A TLS listener. `node:tls` binds after a turn of the event loop, so its
+ * address is known once `bound` settles.
+ */
+export function listenTls(
+  spec: ListenSpec,
+  serverTls: ServerTls,
+  admit: Admit,
+): { bound: Promise<Listener> } {
+  let name = "";
+  const listening = serverTls.createServer((socket) => {
+    const remote = `tcp:${socket.remoteAddress}:${socket.remotePort}`;
+    admit(new NodeSocketStream(socket), remote, name);
+  });
+  const done = new Promise<void>((resolve) => {
+    listening.on("close", () => resolve());
+    listening.on("error", () => resolve());
+  });
+  const bound = new Promise<Listener>((resolve, reject) => {
+    listening.once("error", reject);
+    listening.listen(spec.port, spec.hostname, () => {
+      listening.off("error", reject);
+      const { address, port } = listening.address() as { address: string; port: number };
+      const addr: Deno.NetAddr = { transport: "tcp", hostname: address, port };
+      name = tcpName(addr);
+      resolve({ name, addr, close: () => listening.close(), done });
+    });
+  });
+  return { bound };
+}
+
+function closeQuietly(listener: Deno.Listener): void {
+  try {
+    listener.close();
+  } catch (error) {
+    // Closed already, by a failed accept: nothing is left to close.
+    if (!(error instanceof Deno.errors.BadResource)) throw error;
+  }
+}
