@@ -61,4 +61,10 @@ export {
   type StoreOptions,
   type TouchOptions,
 } from "./client/mod.ts";
-export { type Clock, type MemcacheServer, serve, type ServeOptions } from "./server/mod.ts";
+export {
+  type Clock,
+  type MemcacheServer,
+  serve,
+  type ServeOptions,
+  type ServeTlsOptions,
+} from "./server/mod.ts";

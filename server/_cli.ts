@@ -7,7 +7,9 @@
 
 import { parseArgs } from "node:util";
 import type { ServeOptions } from "./server.ts";
+import type { ServeTlsOptions } from "./_types.ts";
 import { MEMCACHED_VERSION, PACKAGE_VERSION } from "./_version.ts";
+import { type ExtendedOptions, readExtendedOptions } from "./_extended_options.ts";
 
 /** What the command line asks for: serve with options, or print and exit. */
 export type CliAction =
@@ -18,8 +20,12 @@ const HELP = `memcached ${MEMCACHED_VERSION} (@x/memcache ${PACKAGE_VERSION})
 -p, --port=<num>          TCP port to listen on (default: 11211)
 -U, --udp-port=<num>      UDP port to listen on (default: 0, off; only 0 is supported)
 -A, --enable-shutdown     enable ascii "shutdown" command
+-s, --unix-socket=<file>  UNIX socket to listen on (disables network support)
+-a, --unix-mask=<mask>    access mask for UNIX socket, in octal (default: 700)
 -l, --listen=<addr>       interface to listen on (default: 127.0.0.1);
-                          a comma-separated list listens on each
+                          a comma-separated list listens on each, and
+                          <ip>:<port> gives one its own port; with TLS,
+                          'notls:' keeps one plain (-l notls:<ip>:<port>)
 -m, --memory-limit=<num>  item memory in megabytes (default: 64)
 -M, --disable-evictions   return error on memory exhausted instead of evicting
 -c, --conn-limit=<num>    max simultaneous connections (default: 1024)
@@ -33,6 +39,22 @@ const HELP = `memcached ${MEMCACHED_VERSION} (@x/memcache ${PACKAGE_VERSION})
 -C, --disable-cas         disable use of CAS
 -I, --max-item-size=<num> adjusts max item size
                           (default: 1m, min: 1k, max: 1024m)
+-Z, --enable-ssl          enable TLS/SSL
+-o, --extended            comma separated list of extended options
+                          most options have a 'no_' prefix to disable
+   - ssl_chain_cert:      certificate chain file in PEM format
+   - ssl_key:             private key, if not part of the -ssl_chain_cert
+   - ssl_keyformat:       private key format (PEM only, 1)
+   - ssl_verify_mode:     peer certificate verification mode, default is 0(None).
+                          valid values are 0(None), 1(Request), 2(Require)
+                          or 3(Once)
+   - ssl_ca_cert:         PEM format file of acceptable client CA's
+   - ssl_wbuf_size:       size in kilobytes of per-connection SSL output buffer
+                          (default: 16)
+   - ssl_session_cache:   enable server-side SSL session cache, to support session
+                          resumption
+   - ssl_min_version:     minimum protocol version to accept (default: 2)
+                          valid values are 2(tlsv1.2) or 3(tlsv1.3).
 `;
 
 /** C's atoi: leading white space, a sign, digits; 0 when there are none; 32-bit wrap. */
@@ -53,6 +75,23 @@ function itemSizeMax(text: string): number {
   return atoi(text);
 }
 
+/** C's strtol(text, NULL, 8): leading octal digits, 0 when there are none. */
+function strtolOctal(text: string): number {
+  const digits = /^[\t\n\v\f\r ]*([+-]?[0-7]*)/.exec(text)?.[1] ?? "";
+  const value = Number.parseInt(digits, 8);
+  return Number.isNaN(value) ? 0 : value;
+}
+
+/** Several `-l` flags join with commas; one already contained in the list is skipped, as memcached's strstr check does. */
+function listenList(flags: string[] | undefined): string | undefined {
+  let list: string | undefined;
+  for (const flag of flags ?? []) {
+    if (list === undefined) list = flag;
+    else if (!list.includes(flag)) list = `${list},${flag}`;
+  }
+  return list;
+}
+
 function exit(code: number, stderr: string, stdout = ""): CliAction {
   return { kind: "exit", code, stdout, stderr };
 }
@@ -67,6 +106,9 @@ const VALUED: Record<string, string> = {
   P: "pidfile",
   t: "threads",
   I: "max-item-size",
+  s: "unix-socket",
+  a: "unix-mask",
+  o: "extended",
 };
 
 /** Joins `-c -5` into `--conn-limit=-5`, since getopt takes the next word as the value, dash or not. */
@@ -100,7 +142,6 @@ export function parseCommandLine(args: string[]): CliAction {
         port: { type: "string", short: "p" },
         "udp-port": { type: "string", short: "U" },
         "enable-shutdown": { type: "boolean", short: "A" },
-        listen: { type: "string", short: "l" },
         "memory-limit": { type: "string", short: "m" },
         "disable-evictions": { type: "boolean", short: "M" },
         "conn-limit": { type: "string", short: "c" },
@@ -111,6 +152,11 @@ export function parseCommandLine(args: string[]): CliAction {
         threads: { type: "string", short: "t" },
         "disable-cas": { type: "boolean", short: "C" },
         "max-item-size": { type: "string", short: "I" },
+        "unix-socket": { type: "string", short: "s" },
+        "unix-mask": { type: "string", short: "a" },
+        "enable-ssl": { type: "boolean", short: "Z" },
+        extended: { type: "string", short: "o", multiple: true },
+        listen: { type: "string", short: "l", multiple: true },
       },
     });
   } catch (error) {
@@ -149,12 +195,38 @@ export function parseCommandLine(args: string[]): CliAction {
 
   const port = v.port === undefined ? 11211 : atoi(v.port);
   if (port < 0 || port > 65535) return exit(64, `Cannot listen: port ${port} is out of range\n`);
+
+  const extended: ExtendedOptions = { tls: {} };
+  for (const list of v.extended ?? []) {
+    const refusal = readExtendedOptions(list, extended);
+    if (refusal !== undefined) {
+      return exit(refusal.code, refusal.stderr ?? "", refusal.stdout ?? "");
+    }
+  }
+  let tls: ServeTlsOptions | undefined;
+  if (v["enable-ssl"]) {
+    if (port === 0) return exit(64, "ERROR: You cannot enable SSL without a TCP port.\n");
+    const { chainCertFile, keyFile } = extended.tls;
+    if (chainCertFile === undefined) {
+      return exit(
+        64,
+        "Error loading the certificate chain: (null) : no file given (-o ssl_chain_cert)\n",
+      );
+    }
+    if (keyFile === undefined) {
+      return exit(64, "Error loading the key: (null) : no file given (-o ssl_key)\n");
+    }
+    tls = { ...extended.tls, chainCertFile, keyFile };
+  }
   return {
     kind: "serve",
     pidFile: v.pidfile,
     options: {
       port,
-      hostname: v.listen ?? "127.0.0.1",
+      hostname: listenList(v.listen) ?? "127.0.0.1",
+      tls,
+      socketPath: v["unix-socket"],
+      socketMask: v["unix-mask"] === undefined ? undefined : strtolOctal(v["unix-mask"]),
       memoryLimit,
       maxItemSize,
       maxConnections,

@@ -28,9 +28,10 @@
 
 import { parseCommandLine } from "./_cli.ts";
 import { MEMCACHED_VERSION, PACKAGE_VERSION } from "./_version.ts";
-import { serve } from "./server.ts";
+import { type MemcacheServer, serve, type ServeOptions } from "./server.ts";
+import { TlsCertificateError } from "./_tls.ts";
 
-export { type MemcacheServer, serve, type ServeOptions } from "./server.ts";
+export { type MemcacheServer, serve, type ServeOptions, type ServeTlsOptions } from "./server.ts";
 export { type Clock, ManualClock, SystemClock } from "./clock.ts";
 export { MEMCACHED_VERSION, PACKAGE_VERSION } from "./_version.ts";
 
@@ -39,7 +40,42 @@ function isLoopback(hostname: string): boolean {
   return /^127\./.test(hostname) || hostname === "::1" || hostname === "localhost";
 }
 
-/** Runs the CLI: parse memcached's flags, serve until SIGINT, SIGTERM or `shutdown`. */
+/** memcached's line when a listener cannot be made, with the reason after it as perror adds it. */
+function listenFailure(options: ServeOptions, error: unknown): string {
+  const reason = error instanceof Error ? error.message : String(error);
+  const what = options.socketPath !== undefined
+    ? `UNIX socket: ${options.socketPath}`
+    : options.hostname === "127.0.0.1"
+    ? `TCP port ${options.port}`
+    : `one of interface(s) ${options.hostname}`;
+  return error instanceof RangeError
+    ? `${reason}\nfailed to listen on ${what}`
+    : `failed to listen on ${what}: ${reason}`;
+}
+
+/** Starts the server the flags ask for, or prints why it cannot and gives memcached's exit code. */
+async function start(options: ServeOptions): Promise<MemcacheServer | number> {
+  let server: MemcacheServer;
+  try {
+    server = serve(options);
+  } catch (error) {
+    if (error instanceof TlsCertificateError) {
+      console.error(error.message);
+      return 64;
+    }
+    console.error(listenFailure(options, error));
+    return 71;
+  }
+  try {
+    await server.ready;
+  } catch (error) {
+    console.error(listenFailure(options, error));
+    return 71;
+  }
+  return server;
+}
+
+/** Runs the CLI: parse memcached's flags, serve until SIGINT, SIGTERM, SIGUSR1 or `shutdown`. */
 async function main(args: string[]): Promise<number> {
   const action = parseCommandLine(args);
   if (action.kind === "exit") {
@@ -47,31 +83,39 @@ async function main(args: string[]): Promise<number> {
     if (action.stderr) await Deno.stderr.write(new TextEncoder().encode(action.stderr));
     return action.code;
   }
-  let server;
-  try {
-    server = serve({ ...action.options });
-  } catch (error) {
-    const where = `${action.options.hostname}:${action.options.port}`;
-    console.error(
-      `failed to listen on ${where}: ${error instanceof Error ? error.message : error}`,
-    );
-    return 71;
-  }
-  if (action.pidFile !== undefined) {
+  const { options, pidFile } = action;
+  const server = await start(options);
+  if (typeof server === "number") return server;
+  if (pidFile !== undefined) {
     try {
-      Deno.writeTextFileSync(action.pidFile, `${Deno.pid}\n`);
+      Deno.writeTextFileSync(pidFile, `${Deno.pid}\n`);
     } catch (error) {
-      console.error(`Could not open the pid file ${action.pidFile} for writing: ${error}`);
+      console.error(`Could not open the pid file ${pidFile} for writing: ${error}`);
     }
   }
-  const where = server.addrs.map((a) => `${a.hostname}:${a.port}`).join(", ");
+  const removePidFile = () => {
+    if (pidFile === undefined) return;
+    try {
+      Deno.removeSync(pidFile);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) {
+        console.error(`Could not remove the pid file ${pidFile}: ${error}`);
+      }
+    }
+  };
+  const where = [
+    ...server.addrs.map((a) => `${a.hostname}:${a.port}`),
+    ...options.socketPath === undefined ? [] : [`unix:${options.socketPath}`],
+  ].join(", ");
   // Silent for scripts, as memcached is; a person at a terminal is told where it listens.
-  if ((action.options.verbosity ?? 0) > 0 || Deno.stderr.isTerminal()) {
+  if ((options.verbosity ?? 0) > 0 || Deno.stderr.isTerminal()) {
     console.error(
       `memcached ${MEMCACHED_VERSION} (@x/memcache ${PACKAGE_VERSION}) listening on ${where}`,
     );
   }
-  const exposed = server.addrs.filter((a) => !isLoopback(a.hostname));
+  // Client certificates that must verify close the door as well as authentication does.
+  const guarded = (options.tls?.verifyMode ?? 0) >= 2;
+  const exposed = guarded ? [] : server.addrs.filter((a) => !isLoopback(a.hostname));
   if (exposed.length > 0) {
     console.error(
       `warning: listening on ${
@@ -80,16 +124,26 @@ async function main(args: string[]): Promise<number> {
     );
   }
   const stop = () => void server.close();
+  // memcached's graceful stop. Exiting inside the handler, before Deno's own SIGUSR1 handler opens its inspector.
+  const gracefulStop = () => {
+    console.error("Gracefully stopping");
+    removePidFile();
+    Deno.exit(0);
+  };
+  const reload = () => {
+    const failure = server.reload();
+    if (failure !== undefined) console.error(failure);
+  };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGUSR1", gracefulStop);
+  Deno.addSignalListener("SIGHUP", reload);
   await server.finished;
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
-  if (action.pidFile !== undefined) {
-    try {
-      Deno.removeSync(action.pidFile);
-    } catch { /* already gone */ }
-  }
+  Deno.removeSignalListener("SIGUSR1", gracefulStop);
+  Deno.removeSignalListener("SIGHUP", reload);
+  removePidFile();
   return 0;
 }
 
