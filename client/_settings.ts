@@ -9,7 +9,7 @@
  */
 
 import type { Serializer } from "./codec.ts";
-import type { ClientOptions } from "./options.ts";
+import type { ClientOptions, ClientTlsOptions } from "./options.ts";
 import type { Router } from "./router.ts";
 
 /** The options of a client, checked, with every default filled in. */
@@ -25,7 +25,7 @@ export interface ClientSettings {
   keyPrefix: string;
   routing: "python" | "ketama" | Router;
   legacyZeroHash: boolean;
-  tls: { caCerts?: string[] } | undefined;
+  tls: ClientTlsOptions | undefined;
   serializer: Serializer | undefined;
   undecodable: "throw" | "bytes";
 }
@@ -123,8 +123,10 @@ export function resolveOptions(options: ClientOptions | undefined): ClientSettin
   }
   const tls = options.tls ?? false;
   if (typeof tls !== "boolean") {
-    if (typeof tls !== "object" || tls === null) fail("tls", tls, "true, false or { caCerts }");
-    const { caCerts, ...rest } = tls;
+    if (typeof tls !== "object" || tls === null) {
+      fail("tls", tls, "true, false or { caCerts, cert, key }");
+    }
+    const { caCerts, cert, key, ...rest } = tls;
     const unknown = Object.keys(rest)[0];
     if (unknown !== undefined) fail(`tls.${unknown}`, "given", "a TLS option this client knows");
     if (
@@ -132,6 +134,15 @@ export function resolveOptions(options: ClientOptions | undefined): ClientSettin
       (!Array.isArray(caCerts) || caCerts.some((cert) => typeof cert !== "string"))
     ) {
       fail("tls.caCerts", caCerts, "an array of PEM strings");
+    }
+    if (cert !== undefined && typeof cert !== "string") fail("tls.cert", cert, "a PEM string");
+    if (key !== undefined && typeof key !== "string") fail("tls.key", key, "a PEM string");
+    if ((cert === undefined) !== (key === undefined)) {
+      fail(
+        cert === undefined ? "tls.key" : "tls.cert",
+        "given alone",
+        "given with tls.cert and tls.key both",
+      );
     }
   }
   const serializer = options.serializer;

@@ -13,6 +13,7 @@ import {
   ServerError,
   TimeoutError,
 } from "../protocol/errors.ts";
+import type { ClientTlsOptions } from "./options.ts";
 import type { ByteSink } from "../protocol/write_buffer.ts";
 import { WriteBuffer } from "../protocol/write_buffer.ts";
 import { type Response, ResponseParser, ValueSpan } from "../protocol/response_parser.ts";
@@ -80,11 +81,11 @@ export interface ConnectionOptions {
   path?: string;
   /**
    * Speak TLS to the server, trusting these CA certificates (PEM) on top of
-   * the system's; undefined for plain TCP.
+   * the system's and showing it this client certificate; undefined for plain TCP.
    *
    * @default {undefined}
    */
-  tls?: { caCerts?: string[] };
+  tls?: ClientTlsOptions;
 }
 
 /** The errors of connections that could not be opened: their requests were never sent. */
@@ -138,7 +139,7 @@ export class Connection {
   #port: number;
   #path: string | undefined;
   #connectTimeout: number;
-  #tls: { caCerts?: string[] } | undefined;
+  #tls: ClientTlsOptions | undefined;
   #socketTimeout: number;
   #onFailure: ((error: ConnectionError) => void) | undefined;
   #onOpen: (() => void) | undefined;
@@ -340,7 +341,7 @@ export class Connection {
       ? Deno.connect({ transport: "unix", path: this.#path })
       : this.#tls === undefined
       ? Deno.connect({ hostname: this.#host, port: this.#port })
-      : Deno.connectTls({ hostname: this.#host, port: this.#port, caCerts: this.#tls.caCerts });
+      : Deno.connectTls({ hostname: this.#host, port: this.#port, ...this.#tls });
     const timedOut = new Promise<"timeout">((r) =>
       timer = setTimeout(() => r("timeout"), this.#connectTimeout)
     );

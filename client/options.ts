@@ -22,6 +22,13 @@ export type ServerAddress = string | readonly [string, number];
 export interface ClientTlsOptions {
   /** CA certificates (PEM) to trust on top of the system's. */
   caCerts?: string[];
+  /**
+   * A client certificate chain (PEM), for servers that check them
+   * (memcached's `ssl_verify_mode`); given with `key`.
+   */
+  cert?: string;
+  /** The private key (PEM) of `cert`. */
+  key?: string;
 }
 
 /**
@@ -108,7 +115,8 @@ export interface ClientOptions {
   legacyZeroHash?: boolean;
   /**
    * Reach the servers over TLS (memcached's `-Z`): `true` trusts the system's
-   * CA certificates, `{ caCerts }` adds PEM certificates of your own.
+   * CA certificates, `{ caCerts }` adds PEM certificates of your own, and
+   * `{ cert, key }` shows the server a client certificate.
    *
    * @default {false}
    */

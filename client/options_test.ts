@@ -16,7 +16,18 @@ const BAD: Record<keyof ClientOptions, { wrongType: unknown[]; outOfRange?: unkn
   keyPrefix: { wrongType: [1, "with space", "tab\t", "nul\0"] },
   routing: { wrongType: ["consistent", {}, { pick: 1 }] },
   legacyZeroHash: { wrongType: ["false"] },
-  tls: { wrongType: ["yes", 1, { caCerts: "pem" }, { caCerts: [1] }, { ca: [] }] },
+  tls: {
+    wrongType: [
+      "yes",
+      1,
+      { caCerts: "pem" },
+      { caCerts: [1] },
+      { ca: [] },
+      { cert: 1, key: "pem" },
+      { cert: "pem" },
+      { key: "pem" },
+    ],
+  },
   serializer: { wrongType: [JSON, { serialize: () => new Uint8Array() }] },
   undecodable: { wrongType: ["skip", true] },
 };
