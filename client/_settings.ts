@@ -124,9 +124,9 @@ export function resolveOptions(options: ClientOptions | undefined): ClientSettin
   const tls = options.tls ?? false;
   if (typeof tls !== "boolean") {
     if (typeof tls !== "object" || tls === null) {
-      fail("tls", tls, "true, false or { caCerts, cert, key }");
+      fail("tls", tls, "true, false or { caCerts, certChain, privateKey }");
     }
-    const { caCerts, cert, key, ...rest } = tls;
+    const { caCerts, certChain, privateKey, ...rest } = tls;
     const unknown = Object.keys(rest)[0];
     if (unknown !== undefined) fail(`tls.${unknown}`, "given", "a TLS option this client knows");
     if (
@@ -135,13 +135,17 @@ export function resolveOptions(options: ClientOptions | undefined): ClientSettin
     ) {
       fail("tls.caCerts", caCerts, "an array of PEM strings");
     }
-    if (cert !== undefined && typeof cert !== "string") fail("tls.cert", cert, "a PEM string");
-    if (key !== undefined && typeof key !== "string") fail("tls.key", key, "a PEM string");
-    if ((cert === undefined) !== (key === undefined)) {
+    if (certChain !== undefined && typeof certChain !== "string") {
+      fail("tls.certChain", certChain, "a PEM string");
+    }
+    if (privateKey !== undefined && typeof privateKey !== "string") {
+      fail("tls.privateKey", privateKey, "a PEM string");
+    }
+    if ((certChain === undefined) !== (privateKey === undefined)) {
       fail(
-        cert === undefined ? "tls.key" : "tls.cert",
+        certChain === undefined ? "tls.privateKey" : "tls.certChain",
         "given alone",
-        "given with tls.cert and tls.key both",
+        "given with tls.certChain and tls.privateKey both",
       );
     }
   }

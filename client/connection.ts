@@ -341,7 +341,14 @@ export class Connection {
       ? Deno.connect({ transport: "unix", path: this.#path })
       : this.#tls === undefined
       ? Deno.connect({ hostname: this.#host, port: this.#port })
-      : Deno.connectTls({ hostname: this.#host, port: this.#port, ...this.#tls });
+      : Deno.connectTls({
+        hostname: this.#host,
+        port: this.#port,
+        caCerts: this.#tls.caCerts,
+        ...this.#tls.certChain === undefined
+          ? {}
+          : { cert: this.#tls.certChain, key: this.#tls.privateKey ?? "" },
+      });
     const timedOut = new Promise<"timeout">((r) =>
       timer = setTimeout(() => r("timeout"), this.#connectTimeout)
     );

@@ -24,11 +24,11 @@ export interface ClientTlsOptions {
   caCerts?: string[];
   /**
    * A client certificate chain (PEM), for servers that check them
-   * (memcached's `ssl_verify_mode`); given with `key`.
+   * (memcached's `ssl_verify_mode`); given with `privateKey`.
    */
-  cert?: string;
-  /** The private key (PEM) of `cert`. */
-  key?: string;
+  certChain?: string;
+  /** The private key (PEM) of `certChain`. */
+  privateKey?: string;
 }
 
 /**
@@ -116,7 +116,7 @@ export interface ClientOptions {
   /**
    * Reach the servers over TLS (memcached's `-Z`): `true` trusts the system's
    * CA certificates, `{ caCerts }` adds PEM certificates of your own, and
-   * `{ cert, key }` shows the server a client certificate.
+   * `{ certChain, privateKey }` shows the server a client certificate.
    *
    * @default {false}
    */
