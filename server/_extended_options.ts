@@ -163,8 +163,7 @@ export function readExtendedOptions(list: string, into: ExtendedOptions): Refusa
         if (MEMCACHED_SUBOPTIONS.has(name)) {
           return { code: 64, stderr: `-o ${name}: this server does not support it yet\n` };
         }
-        // memcached prints this one to stdout.
-        return { code: 1, stdout: `Illegal suboption "${item}"\n` };
+        return { code: 1, stderr: `Illegal suboption "${item}"\n` };
     }
   }
   return undefined;

@@ -11,6 +11,8 @@ import type { ClientStream } from "./_types.ts";
 
 /** Past this many unread bytes the socket is paused, as a client that sends and never waits. */
 const HIGH_WATER = 256 * 1024;
+/** How long a closing connection may take to hand over its last bytes and close_notify. */
+const CLOSE_GRACE_MS = 1000;
 
 /** A `node:tls` socket as a {@linkcode ClientStream}. */
 export class NodeSocketStream implements ClientStream {
@@ -65,7 +67,14 @@ export class NodeSocketStream implements ClientStream {
   }
 
   close(): void {
-    this.#socket.destroy();
+    // close_notify first, as memcached's SSL_shutdown sends it; a peer that never reads loses the socket a second later.
+    const socket = this.#socket;
+    const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+    Deno.unrefTimer(timer);
+    socket.end(() => {
+      clearTimeout(timer);
+      socket.destroy();
+    });
   }
 
   setNoDelay(noDelay = true): void {

@@ -58,10 +58,9 @@ export class ServerTls {
    * Loads the certificates; the server does not start when they cannot be.
    *
    * @param options The certificate files and checks.
-   * @param now The relative clock's reading.
    * @throws {TlsCertificateError} With memcached's message, when a file cannot be loaded.
    */
-  constructor(options: ServeTlsOptions, now: number) {
+  constructor(options: ServeTlsOptions) {
     this.settings = {
       chainCert: options.chainCertFile,
       key: options.keyFile,
@@ -74,7 +73,8 @@ export class ServerTls {
     const loaded = this.#load();
     if (typeof loaded === "string") throw new TlsCertificateError(loaded);
     this.#context = loaded;
-    this.lastRefresh = now;
+    // memcached loads them before its clock starts: at relative time 0.
+    this.lastRefresh = 0;
   }
 
   /**
@@ -114,6 +114,8 @@ export class ServerTls {
       }
       onSocket(socket);
     });
+    // Every connection that does not finish its handshake counts: a plaintext client, a refused
+    // certificate, a port probe (this runtime reports a refused certificate and a hang-up alike).
     server.on("tlsClientError", (_error, socket) => {
       this.handshakeErrors++;
       socket.destroy();
@@ -142,8 +144,9 @@ export class ServerTls {
     } catch (error) {
       return `Error loading the key: ${key ?? "(null)"} : ${reason(error)}`;
     }
+    // OpenSSL checks the key against the certificate as it loads it, and memcached says so.
     if (!leaf.checkPrivateKey(privateKey)) {
-      return "Error validating the certificate: the key does not match the certificate";
+      return `Error loading the key: ${key} : key values mismatch`;
     }
     if (caCert === undefined) return { cert, key: keyText };
     let ca: string;

@@ -187,9 +187,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
   const specs = settings.socketPath === undefined
     ? parseListenList(settings.hostname, settings.port, options?.tls !== undefined)
     : [];
-  const serverTls = options?.tls === undefined
-    ? undefined
-    : new ServerTls(options.tls, clock.now());
+  const serverTls = options?.tls === undefined ? undefined : new ServerTls(options.tls);
   const store = new Store({
     maxBytes: settings.memoryLimit,
     maxItemSize: settings.maxItemSize,

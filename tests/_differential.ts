@@ -41,11 +41,14 @@ const MASKED_STATS = new Set([
   "age_hot",
   "age_warm",
   "evicted_time",
+  "time_since_server_cert_refresh",
   // The build: the libevent memcached was linked with.
   "libevent",
   // The listening port, and connections, which count the harness's readiness probes.
   "tcpport",
   "curr_connections",
+  // memcached counts only handshakes that fail while it accepts; ours counts the probes' too.
+  "ssl_handshake_errors",
   "total_connections",
   "connection_structures",
   // stats replies themselves carry pids and clocks of varying width.
@@ -218,6 +221,11 @@ export function fillUniques(text: string, reply: string): string {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Opens a connection to the server on `port`: plain TCP unless a test dials TLS. */
+export type Dial = (port: number) => Promise<Deno.Conn>;
+
+const plain: Dial = (port) => Deno.connect({ hostname: "127.0.0.1", port });
+
 /** What a server sent over one conversation, and whether it closed the connection. */
 export interface Conversation {
   reply: string;
@@ -228,9 +236,14 @@ export interface Conversation {
  * Plays the turns on one connection. After each turn it waits until the
  * server has sent nothing for QUIET_MS, or has closed the connection.
  */
-export async function converse(port: number, turns: Turn[]): Promise<Conversation> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  conn.setNoDelay(true);
+export async function converse(
+  port: number,
+  turns: Turn[],
+  dial: Dial = plain,
+): Promise<Conversation> {
+  const conn = await dial(port);
+  // A TLS connection has no Nagle switch.
+  if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
   let reply = "";
   let closed = false;
   let hangingUp = false;
@@ -301,8 +314,8 @@ export async function assertSameReplies(
   normalizer: Normalizer = normalize,
 ): Promise<void> {
   const [theirs, mine] = await Promise.all([
-    converse(reference.port, transcript.turns),
-    converse(ours.port, transcript.turns),
+    converse(reference.port, transcript.turns, reference.dial),
+    converse(ours.port, transcript.turns, ours.dial),
   ]);
   const expected = render(theirs, normalizer);
   const actual = render(mine, normalizer);
@@ -317,8 +330,13 @@ export async function assertSameReplies(
 }
 
 /** Sends one line and waits for its one-line reply, without waiting for quiet. */
-async function roundTrip(port: number, line: string, expected: string): Promise<void> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+async function roundTrip(
+  port: number,
+  line: string,
+  expected: string,
+  dial: Dial,
+): Promise<void> {
+  const conn = await dial(port);
   try {
     await conn.write(latin1(line));
     const buf = new Uint8Array(64);
@@ -338,9 +356,11 @@ async function roundTrip(port: number, line: string, expected: string): Promise<
   }
 }
 
-export const flushAll = (port: number) => roundTrip(port, "flush_all\r\n", "OK\r\n");
+export const flushAll = (port: number, dial: Dial = plain) =>
+  roundTrip(port, "flush_all\r\n", "OK\r\n", dial);
 /** A first request, so a slow first reply (a cold JIT) is not taken for silence. */
-export const warmUp = (port: number) => roundTrip(port, "version\r\n", "VERSION 1.6.18\r\n");
+export const warmUp = (port: number, dial: Dial = plain) =>
+  roundTrip(port, "version\r\n", "VERSION 1.6.18\r\n", dial);
 
 /** Starts our server with the reference's flags; startReference adds -t 1, so ours gets it too. */
 export function startOurs(args: string[]): Promise<ServerProcess> {

@@ -11,6 +11,8 @@ import { freePort, startMemcached } from "./_peers.ts";
 export interface ServerProcess extends AsyncDisposable {
   readonly port: number;
   readonly process: Deno.ChildProcess;
+  /** How the tests reach it, when not by plain TCP (a TLS server). */
+  readonly dial?: (port: number) => Promise<Deno.Conn>;
 }
 
 const SERVER_ENTRY = new URL("../server/mod.ts", import.meta.url).pathname;

@@ -16,16 +16,26 @@ function latin1(bytes: Uint8Array): string {
 
 /** One connection to a server under test; closed with `using`. */
 export class Wire implements Disposable {
-  #conn: Deno.TcpConn;
+  #conn: Deno.Conn;
   #pending = "";
 
-  private constructor(conn: Deno.TcpConn) {
+  private constructor(conn: Deno.Conn) {
     this.#conn = conn;
   }
 
   /** Connects to 127.0.0.1:`port`. */
   static async connect(port: number): Promise<Wire> {
     return new Wire(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  /** Connects to 127.0.0.1:`port` over TLS, trusting `caCerts`, with a client certificate if given. */
+  static async connectTls(
+    port: number,
+    tls: { caCerts: string[]; cert?: string; key?: string },
+  ): Promise<Wire> {
+    const conn = await Deno.connectTls({ hostname: "127.0.0.1", port, ...tls });
+    await conn.handshake();
+    return new Wire(conn);
   }
 
   /** Writes the text's bytes (Latin-1, so any byte can be written). */
@@ -80,6 +90,28 @@ export class Wire implements Disposable {
     ]);
     clearTimeout(timer);
     return result === null;
+  }
+
+  /** What the server sends until it closes the connection; fails if it has not closed within `timeoutMs`. */
+  async readToClose(timeoutMs = 2000): Promise<string> {
+    const buf = new Uint8Array(64 * 1024);
+    const deadline = Date.now() + timeoutMs;
+    let text = this.#pending;
+    this.#pending = "";
+    while (true) {
+      const left = deadline - Date.now();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const n = await Promise.race([
+        this.#conn.read(buf).catch(() => null),
+        new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), Math.max(0, left))),
+      ]);
+      clearTimeout(timer);
+      if (n === null) return text;
+      if (n === "timeout") {
+        throw new Error(`Cannot see a close: still open after ${JSON.stringify(text)}`);
+      }
+      text += latin1(buf.subarray(0, n));
+    }
   }
 
   [Symbol.dispose](): void {

@@ -2,28 +2,10 @@ import assert from "node:assert/strict";
 import { hasMemcached, hasPeer } from "./_peers.ts";
 import { freePort } from "./_peers.ts";
 import { Wire } from "./_wire.ts";
+import { runMemcached as theirs, runOurs as ours } from "./_cli_runs.ts";
 
 const ENTRY = new URL("../server/mod.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
-
-async function ours(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ENTRY, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
-
-async function theirs(args: string[]) {
-  const out = await new Deno.Command("memcached", {
-    args: [...(Deno.uid() === 0 ? ["-u", "root"] : []), ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
-
 async function waitForPort(port: number): Promise<void> {
   for (let i = 0; i < 500; i++) {
     try {
