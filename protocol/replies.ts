@@ -37,6 +37,10 @@ export const REPLY_TEXT = {
   OUT_OF_MEMORY_STORING: "SERVER_ERROR out of memory storing object",
   OUT_OF_MEMORY: "SERVER_ERROR out of memory",
   META_OPTIONS_TOO_LONG: "CLIENT_ERROR options flags too long",
+  UNAUTHENTICATED: "CLIENT_ERROR unauthenticated",
+  AUTH_FAILURE: "CLIENT_ERROR authentication failure",
+  BAD_AUTH_TOKEN_FORMAT: "CLIENT_ERROR bad authentication token format",
+  BAD_LINE_TERMINATION: "CLIENT_ERROR bad command line termination",
 } as const;
 
 /** The name of one of memcached's fixed reply lines. */

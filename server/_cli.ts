@@ -55,6 +55,9 @@ const HELP = `memcached ${MEMCACHED_VERSION} (@x/memcache ${PACKAGE_VERSION})
                           resumption
    - ssl_min_version:     minimum protocol version to accept (default: 2)
                           valid values are 2(tlsv1.2) or 3(tlsv1.3).
+-Y, --auth-file=<file>    enable ASCII protocol authentication (needs deno's
+                          --allow-read); format: user:pass\nuser2:pass2\n
+                          reread on SIGHUP
 `;
 
 /** C's atoi: leading white space, a sign, digits; 0 when there are none; 32-bit wrap. */
@@ -109,6 +112,7 @@ const VALUED: Record<string, string> = {
   s: "unix-socket",
   a: "unix-mask",
   o: "extended",
+  Y: "auth-file",
 };
 
 /** Joins `-c -5` into `--conn-limit=-5`, since getopt takes the next word as the value, dash or not. */
@@ -157,6 +161,7 @@ export function parseCommandLine(args: string[]): CliAction {
         "enable-ssl": { type: "boolean", short: "Z" },
         extended: { type: "string", short: "o", multiple: true },
         listen: { type: "string", short: "l", multiple: true },
+        "auth-file": { type: "string", short: "Y" },
       },
     });
   } catch (error) {
@@ -235,6 +240,7 @@ export function parseCommandLine(args: string[]): CliAction {
       enableShutdown: v["enable-shutdown"] ?? false,
       verbosity: v.verbose?.length ?? 0,
       threads,
+      authFile: v["auth-file"],
     },
   };
 }

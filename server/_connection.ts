@@ -11,6 +11,7 @@
 import { ProtocolError } from "../protocol/errors.ts";
 import { type Request, RequestParser } from "../protocol/request_parser.ts";
 import { WriteBuffer } from "../protocol/write_buffer.ts";
+import { type AuthCheck, AuthGate } from "./_auth.ts";
 import type { CommandHandler } from "./_commands.ts";
 import type { PrefetchTurn } from "./_prefetch_turn.ts";
 import type { ServerStats } from "./_stats.ts";
@@ -26,6 +27,8 @@ export interface ConnectionSettings {
   verbosity: number;
   /** Where single gets read ahead with the other connections' of the same turn. */
   turn: PrefetchTurn;
+  /** With an auth file (`-Y`): checks credentials; the connection must authenticate first. */
+  auth?: AuthCheck;
 }
 
 const READ_SIZE = 64 * 1024;
@@ -49,6 +52,8 @@ export class Connection {
   #finish!: () => void;
   #verbosity: number;
   #turn: PrefetchTurn;
+  /** Until the client authenticates (`-Y`), its bytes go here instead of the parser. */
+  #gate: AuthGate | undefined;
 
   /** A connection from `remote`, accepted on `local`; nothing is read until `run`. */
   constructor(
@@ -64,6 +69,7 @@ export class Connection {
     this.#stats = stats;
     this.#verbosity = settings.verbosity;
     this.#turn = settings.turn;
+    this.#gate = settings.auth === undefined ? undefined : new AuthGate(settings.auth, stats);
     this.#parser = new RequestParser({
       maxItemSize: settings.maxItemSize,
       useCas: settings.useCas,
@@ -101,12 +107,23 @@ export class Connection {
     try {
       reading: while (!this.#closed) {
         info.state = "conn_waiting";
-        const n = await this.#conn.read(parser.reserve(READ_SIZE));
+        const room = this.#gate?.reserve() ?? parser.reserve(READ_SIZE);
+        // An unauthenticated request that fills memcached's fixed buffer closes the connection.
+        if (room.length === 0) break;
+        const n = await this.#conn.read(room);
         if (n === null) break;
-        parser.commit(n);
+        (this.#gate ?? parser).commit(n);
         this.#stats.bytesRead += n;
         info.state = "conn_parse_cmd";
         info.lastCommandTime = this.#stats.now();
+        if (this.#gate !== undefined) {
+          const state = this.#gate.serve(out, info);
+          if (state === "close") break;
+          if (state === "authenticated") {
+            parser.push(this.#gate.unread());
+            this.#gate = undefined;
+          }
+        }
         let request = this.#next();
         // A multi-get reads its own keys ahead; a single get joins the turn.
         if (request?.type === "retrieval" && request.keys.length === 1) {

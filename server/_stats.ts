@@ -32,6 +32,9 @@ export class ServerStats {
   cmdMeta = 0;
   storeTooLarge = 0;
   storeNoMemory = 0;
+  /** Authentication attempts (`-Y`): right and wrong credentials, not malformed requests. */
+  authCmds = 0;
+  authErrors = 0;
   bytesRead = 0;
   bytesWritten = 0;
   currConnections = 0;
@@ -85,6 +88,8 @@ export class ServerStats {
         "cmdMeta",
         "storeTooLarge",
         "storeNoMemory",
+        "authCmds",
+        "authErrors",
         "bytesRead",
         "bytesWritten",
         "totalConnections",
@@ -144,8 +149,8 @@ export class ServerStats {
     stat(out, "touch_misses", s.touchMisses);
     stat(out, "store_too_large", this.storeTooLarge);
     stat(out, "store_no_memory", this.storeNoMemory);
-    stat(out, "auth_cmds", 0);
-    stat(out, "auth_errors", 0);
+    stat(out, "auth_cmds", this.authCmds);
+    stat(out, "auth_errors", this.authErrors);
     stat(out, "bytes_read", this.bytesRead);
     stat(out, "bytes_written", this.bytesWritten);
     stat(out, "limit_maxbytes", settings.memoryLimit);
@@ -240,7 +245,8 @@ export class ServerStats {
       ["tcp_backlog", 1024],
       ["binding_protocol", "ascii"],
       ["auth_enabled_sasl", "no"],
-      ["auth_enabled_ascii", "no"],
+      // memcached names the auth file here, not "yes".
+      ["auth_enabled_ascii", settings.authFile ?? "no"],
       ["item_size_max", settings.maxItemSize],
       ["maxconns_fast", "yes"],
       ["hashpower_init", 0],

@@ -218,6 +218,8 @@ export interface Settings {
   socketPath: string | undefined;
   /** Its mode (`-a`). */
   socketMask: number;
+  /** The auth file (`-Y`), when connections must authenticate. */
+  authFile?: string;
 }
 
 /** A connection as the handlers see it: what `stats conns` shows, and where its replies stand. */

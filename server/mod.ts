@@ -26,6 +26,7 @@
  * @module
  */
 
+import { AuthFileError } from "./_auth_file.ts";
 import { parseCommandLine } from "./_cli.ts";
 import { MEMCACHED_VERSION, PACKAGE_VERSION } from "./_version.ts";
 import { type MemcacheServer, serve, type ServeOptions } from "./server.ts";
@@ -62,6 +63,11 @@ async function start(options: ServeOptions): Promise<MemcacheServer | number> {
     if (error instanceof TlsCertificateError) {
       console.error(error.message);
       return 64;
+    }
+    if (error instanceof AuthFileError) {
+      // memcached's message and exit code (EXIT_FAILURE) for an auth file it cannot load.
+      console.error(error.message);
+      return 1;
     }
     console.error(listenFailure(options, error));
     return 71;
@@ -113,8 +119,8 @@ async function main(args: string[]): Promise<number> {
       `memcached ${MEMCACHED_VERSION} (@x/memcache ${PACKAGE_VERSION}) listening on ${where}`,
     );
   }
-  // Client certificates that must verify close the door as well as authentication does.
-  const guarded = (options.tls?.verifyMode ?? 0) >= 2;
+  // Client certificates that must verify, or passwords, close the door; without TLS passwords still cross in clear.
+  const guarded = (options.tls?.verifyMode ?? 0) >= 2 || options.authFile !== undefined;
   const exposed = guarded ? [] : server.addrs.filter((a) => !isLoopback(a.hostname));
   if (exposed.length > 0) {
     console.error(
@@ -130,10 +136,11 @@ async function main(args: string[]): Promise<number> {
     removePidFile();
     Deno.exit(0);
   };
-  const reload = () => {
-    const failure = server.reload();
-    if (failure !== undefined) console.error(failure);
-  };
+  // As memcached: SIGHUP rereads the auth file and the certificates; what cannot be read keeps what was loaded.
+  const reload = () =>
+    void server.reload().catch((error) => {
+      console.error(error instanceof Error ? error.message : String(error));
+    });
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGUSR1", gracefulStop);

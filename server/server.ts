@@ -6,6 +6,7 @@
  * @module
  */
 
+import { AuthFile } from "./_auth_file.ts";
 import { CommandHandler } from "./_commands.ts";
 import { Connection } from "./_connection.ts";
 import { parseListenList } from "./_listen_spec.ts";
@@ -105,6 +106,16 @@ export interface ServeOptions {
    */
   threads?: number;
   /**
+   * Require ASCII authentication (`-Y`): a file of `user:password` lines,
+   * read at start (needs `--allow-read`) and again on
+   * {@linkcode MemcacheServer.reload}. Until a connection sends
+   * `set <any key> 0 0 <n>` with the data `user password`, every command is
+   * answered `CLIENT_ERROR unauthenticated`.
+   *
+   * @default {undefined}
+   */
+  authFile?: string;
+  /**
    * The clock items expire by; tests inject a manual one.
    *
    * @default {new SystemClock()}
@@ -131,18 +142,22 @@ export interface MemcacheServer extends AsyncDisposable {
   /** Settles when the server has stopped (after `close()` or a `shutdown` command). */
   readonly finished: Promise<void>;
   /**
-   * Rereads the TLS certificates (as `refresh_certs` and SIGHUP): new
-   * connections get them, open ones keep theirs.
-   *
-   * @returns undefined when done (or without TLS), else what went wrong.
-   */
-  reload(): string | undefined;
-  /**
    * Stops listening, closes every connection and waits for them to end.
    *
    * @returns A promise that settles once stopped.
    */
   close(): Promise<void>;
+  /**
+   * Rereads what the server was started with from disk, as memcached does
+   * on SIGHUP: the auth file, whose users then apply to every connection not
+   * yet authenticated, and the TLS certificates, which connections made from
+   * then on get (open ones keep theirs). What cannot be read or is malformed
+   * leaves what was loaded before in force.
+   *
+   * @returns A promise that settles once reread.
+   * @throws {Error} When the auth file or a certificate cannot be loaded, with memcached's message.
+   */
+  reload(): Promise<void>;
 }
 
 const TOO_MANY_CONNECTIONS = new TextEncoder().encode("ERROR Too many open connections\r\n");
@@ -154,7 +169,7 @@ const TOO_MANY_CONNECTIONS = new TextEncoder().encode("ERROR Too many open conne
  * @returns The running server.
  * @throws {Deno.errors.AddrInUse} When a port is taken (a TLS one rejects `ready` instead).
  * @throws {RangeError} For an address list memcached refuses, with its message.
- * @throws {Error} When the TLS certificates cannot be loaded, with memcached's message.
+ * @throws {Error} When the TLS certificates or the auth file cannot be loaded, with memcached's message.
  *
  * @example Serving on a free port
  * ```ts
@@ -182,12 +197,15 @@ export function serve(options?: ServeOptions): MemcacheServer {
     version: MEMCACHED_VERSION,
     socketPath: options?.socketPath,
     socketMask: options?.socketMask ?? 0o700,
+    authFile: options?.authFile,
   };
   // memcached listens on the unix socket alone when it is given one.
   const specs = settings.socketPath === undefined
     ? parseListenList(settings.hostname, settings.port, options?.tls !== undefined)
     : [];
   const serverTls = options?.tls === undefined ? undefined : new ServerTls(options.tls);
+  let users = settings.authFile === undefined ? undefined : AuthFile.readSync(settings.authFile);
+  const auth = (user: Uint8Array, password: Uint8Array) => users?.check(user, password) ?? false;
   const store = new Store({
     maxBytes: settings.memoryLimit,
     maxItemSize: settings.maxItemSize,
@@ -205,12 +223,12 @@ export function serve(options?: ServeOptions): MemcacheServer {
   const finished = new Promise<void>((resolve) => stopped = resolve);
 
   const turn = new PrefetchTurn(store);
-  const reload = (): string | undefined => serverTls?.refresh(clock.now());
+  const refreshCerts = (): string | undefined => serverTls?.refresh(clock.now());
   const handler = new CommandHandler(store, stats, settings, {
     shutdown: () => void close(),
     connections: () => [...connections].map((c) => c.info),
     listeners: () => bound().map((l) => l.name),
-    refreshCerts: () => serverTls === undefined ? "Error TLS not enabled" : reload(),
+    refreshCerts: () => serverTls === undefined ? "Error TLS not enabled" : refreshCerts(),
   });
 
   // memcached's clock ticks each second; expired items are reclaimed on the tick too.
@@ -239,6 +257,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
       useCas: settings.cas,
       verbosity: settings.verbosity,
       turn,
+      auth: users === undefined ? undefined : auth,
     });
     connections.add(connection);
     stats.connectionOpened();
@@ -288,6 +307,13 @@ export function serve(options?: ServeOptions): MemcacheServer {
     stopped();
   }
 
+  async function reload(): Promise<void> {
+    // The certificates are tried even when the auth file fails, and the other way round.
+    const certsFailure = refreshCerts();
+    if (settings.authFile !== undefined) users = await AuthFile.read(settings.authFile);
+    if (certsFailure !== undefined) throw new Error(certsFailure);
+  }
+
   return {
     get addr(): Deno.NetAddr {
       const addr = addrs()[0];
@@ -301,8 +327,8 @@ export function serve(options?: ServeOptions): MemcacheServer {
     },
     ready,
     finished,
-    reload,
     close,
+    reload,
     [Symbol.asyncDispose]: close,
   };
 }

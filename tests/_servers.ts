@@ -128,6 +128,32 @@ export async function exchange(
   }
 }
 
+/** Files for flags that take a path (`-Y <file>`), in a temporary directory removed by `await using`. */
+export interface TempFiles extends AsyncDisposable {
+  /** The path of the file written from `files[name]`. */
+  path(name: string): string;
+  /** Rewrites a file (before a SIGHUP, say). */
+  write(name: string, text: string): Promise<void>;
+  /** `args` with each `{name}` replaced by that file's path. */
+  args(args: string[]): string[];
+}
+
+/** Writes each of `files` (name to text) into a new temporary directory. */
+export async function tempFiles(files: Record<string, string>): Promise<TempFiles> {
+  const dir = await Deno.makeTempDir();
+  const path = (name: string) => `${dir}/${name}`;
+  const write = (name: string, text: string) => Deno.writeTextFile(path(name), text);
+  await Promise.all(Object.entries(files).map(([name, text]) => write(name, text)));
+  return {
+    path,
+    write,
+    args: (args) => args.map((arg) => arg.replace(/\{(\w+)\}/g, (_, name: string) => path(name))),
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
 /** Starts `count` servers at once and stops them all at once (memcached takes ~1 s to stop). */
 export async function startMany(
   start: () => Promise<ServerProcess>,
