@@ -330,11 +330,11 @@ export async function assertSameReplies(
 }
 
 /** Sends one line and waits for its one-line reply, without waiting for quiet. */
-async function roundTrip(
+export async function roundTrip(
   port: number,
   line: string,
   expected: string,
-  dial: Dial,
+  dial: Dial = plain,
 ): Promise<void> {
   const conn = await dial(port);
   try {
