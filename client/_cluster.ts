@@ -152,6 +152,7 @@ export class Cluster {
         onOpen: () => this.#revive(server),
         tls: settings.tls,
         path: spec.path,
+        auth: settings.auth,
       });
       server.name = server.connection.server;
       return server;

@@ -9,7 +9,7 @@
  */
 
 import type { Serializer } from "./codec.ts";
-import type { ClientOptions, ClientTlsOptions } from "./options.ts";
+import type { ClientAuthOptions, ClientOptions, ClientTlsOptions } from "./options.ts";
 import type { Router } from "./router.ts";
 
 /** The options of a client, checked, with every default filled in. */
@@ -26,12 +26,14 @@ export interface ClientSettings {
   routing: "python" | "ketama" | Router;
   legacyZeroHash: boolean;
   tls: ClientTlsOptions | undefined;
+  auth: ClientAuthOptions | undefined;
   serializer: Serializer | undefined;
   undecodable: "throw" | "bytes";
 }
 
 /** Every option a client takes, by name. */
 const KNOWN: ReadonlySet<string> = new Set<keyof ClientOptions>([
+  "auth",
   "cacheCas",
   "connectTimeout",
   "deadRetry",
@@ -85,6 +87,36 @@ function integer(value: unknown, name: string, fallback: number, min: number, ma
     fail(name, value, expected, RangeError);
   }
   return value;
+}
+
+/** Credentials a memcached auth file can hold and its auth request can carry. */
+function auth(value: unknown): ClientAuthOptions | undefined {
+  if (value === undefined) return undefined;
+  const expected = "{ username, password }";
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    fail("auth", value, expected);
+  }
+  const { username, password, ...rest } = value as Record<string, unknown>;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) fail(`auth.${unknown}`, "given", "an auth option this client knows");
+  // The server splits the request's data at spaces and its file's lines at the first colon.
+  for (
+    const [name, text, banned] of [["username", username, /[ :\0\r\n]/], [
+      "password",
+      password,
+      /[ \0\r\n]/,
+    ]] as const
+  ) {
+    if (typeof text !== "string") fail(`auth.${name}`, text, "a string");
+    if (text === "" || banned.test(text)) {
+      fail(
+        `auth.${name}`,
+        text,
+        `a non-empty string without spaces, ${name === "username" ? "colons, " : ""}NUL, CR or LF`,
+      );
+    }
+  }
+  return { username: username as string, password: password as string };
 }
 
 function oneOf<T extends string>(value: unknown, name: string, choices: readonly T[]): T {
@@ -182,6 +214,7 @@ export function resolveOptions(options: ClientOptions | undefined): ClientSettin
     routing,
     legacyZeroHash: boolean(options, "legacyZeroHash", false),
     tls: tls === true ? {} : tls === false ? undefined : tls,
+    auth: auth(options.auth),
     serializer,
     undecodable: oneOf(options.undecodable ?? "throw", "undecodable", ["throw", "bytes"]),
   };

@@ -7,16 +7,19 @@
  */
 
 import {
+  AuthError,
   ClientError,
   CommandError,
   ConnectionError,
+  MemcacheError,
   ServerError,
   TimeoutError,
 } from "../protocol/errors.ts";
-import type { ClientTlsOptions } from "./options.ts";
+import type { ClientAuthOptions, ClientTlsOptions } from "./options.ts";
 import type { ByteSink } from "../protocol/write_buffer.ts";
 import { WriteBuffer } from "../protocol/write_buffer.ts";
 import { type Response, ResponseParser, ValueSpan } from "../protocol/response_parser.ts";
+import { authError, authReader, writeAuth } from "./_auth.ts";
 
 /**
  * Reads the frames of one reply. Frames are views into the parser's buffer:
@@ -86,6 +89,14 @@ export interface ConnectionOptions {
    * @default {undefined}
    */
   tls?: ClientTlsOptions;
+  /**
+   * Authenticate each time the connection opens (memcached's `-Y`), ahead of
+   * the requests queued: if the server refuses, they all fail with an
+   * `AuthError` and the connection closes.
+   *
+   * @default {undefined}
+   */
+  auth?: ClientAuthOptions;
 }
 
 /** The errors of connections that could not be opened: their requests were never sent. */
@@ -143,6 +154,9 @@ export class Connection {
   #socketTimeout: number;
   #onFailure: ((error: ConnectionError) => void) | undefined;
   #onOpen: (() => void) | undefined;
+  #auth: ClientAuthOptions | undefined;
+  /** While the connection authenticates: quiet calls written, settled by its outcome. */
+  #held: { resolve: () => void; reject: (e: unknown) => void }[] | undefined;
 
   #conn: Deno.Conn | undefined;
   #connecting: Promise<void> | undefined;
@@ -182,6 +196,7 @@ export class Connection {
     this.#onFailure = options.onFailure;
     this.#onOpen = options.onOpen;
     this.#tls = options.tls;
+    this.#auth = options.auth;
   }
 
   /** How many replies are awaited. */
@@ -317,7 +332,9 @@ export class Connection {
           sent += await conn.write(bytes.subarray(sent));
         }
         batch.clear();
-        for (const w of waiters) w.resolve();
+        // A quiet call is only done once the connection it went on has authenticated.
+        if (this.#held !== undefined) this.#held.push(...waiters);
+        else for (const w of waiters) w.resolve();
       }
     } catch (cause) {
       if (generation === this.#generation) {
@@ -385,6 +402,7 @@ export class Connection {
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     this.#conn = conn;
     this.#onOpen?.();
+    if (this.#auth !== undefined) this.#authenticate(this.#auth);
     const deadline = performance.now() + this.#socketTimeout;
     for (let i = this.#head; i < this.#pending.length; i++) {
       if (this.#pending[i].deadline === Infinity) this.#pending[i].deadline = deadline;
@@ -392,6 +410,38 @@ export class Connection {
     if (this.pending > 0) this.#arm();
     void this.#readLoop(conn, generation);
     void this.#writeLoop(conn, generation);
+  }
+
+  /** Puts the authentication request ahead of everything queued, its reply first in line. */
+  #authenticate(auth: ClientAuthOptions): void {
+    const queued = this.#out;
+    const out = this.#spare;
+    writeAuth(out, auth);
+    out.bytes(queued.view());
+    queued.clear();
+    this.#out = out;
+    this.#spare = queued;
+    this.#held = [];
+    this.#pending.splice(this.#head, 0, {
+      reader: authReader(this.server, auth.username),
+      resolve: () => {
+        const held = this.#held ?? [];
+        this.#held = undefined;
+        for (const w of held) w.resolve();
+      },
+      reject: (error) => {
+        // A broken connection fails everything itself; a refusal fails it here.
+        if (error instanceof ConnectionError) return;
+        const line = error instanceof MemcacheError ? error.line ?? "" : String(error);
+        this.#fail(
+          error instanceof AuthError ? error : authError(this.server, auth.username, line),
+          false,
+        );
+      },
+      deadline: Infinity,
+      abandoned: false,
+      cleanup: undefined,
+    });
   }
 
   async #readLoop(conn: Deno.Conn, generation: number): Promise<void> {
@@ -511,7 +561,7 @@ export class Connection {
   }
 
   /** Drops the socket and fails every pending call and write waiter with `error`. */
-  #fail(error: ConnectionError, report: boolean): void {
+  #fail(error: ConnectionError | AuthError, report: boolean): void {
     this.#generation++;
     clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -525,8 +575,9 @@ export class Connection {
     const pending = this.#pending.slice(this.#head);
     this.#pending = [];
     this.#head = 0;
-    const waiters = this.#written;
+    const waiters = [...this.#written, ...this.#held ?? []];
     this.#written = [];
+    this.#held = undefined;
     this.#out.clear();
     this.#spare.clear();
     for (const entry of pending) {
@@ -534,6 +585,6 @@ export class Connection {
       if (!entry.abandoned) entry.reject(error);
     }
     for (const w of waiters) w.reject(error);
-    if (report) this.#onFailure?.(error);
+    if (report && error instanceof ConnectionError) this.#onFailure?.(error);
   }
 }

@@ -68,6 +68,7 @@ export { Client } from "./client.ts";
 export type {
   CallOptions,
   CasValue,
+  ClientAuthOptions,
   ClientOptions,
   ClientTlsOptions,
   DeadServer,
@@ -92,6 +93,7 @@ export type {
   MetaSetResult,
 } from "./meta.ts";
 export {
+  AuthError,
   ClientError,
   CommandError,
   ConnectionError,

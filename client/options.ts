@@ -31,6 +31,14 @@ export interface ClientTlsOptions {
   privateKey?: string;
 }
 
+/** Credentials for {@linkcode ClientOptions.auth}, as a line `user:password` of memcached's auth file. */
+export interface ClientAuthOptions {
+  /** The user name: not empty, without spaces, colons, NUL, CR or LF. */
+  username: string;
+  /** The password: not empty, without spaces, NUL, CR or LF. */
+  password: string;
+}
+
 /**
  * Options of {@linkcode Client}, checked when it is created: a wrong type, a
  * negative or NaN number, or an option it does not know throws there.
@@ -121,6 +129,15 @@ export interface ClientOptions {
    * @default {false}
    */
   tls?: boolean | ClientTlsOptions;
+  /**
+   * Authenticate to servers that require it (memcached's `-Y <file>`): every
+   * connection, and every reconnection, sends these credentials ahead of its
+   * first request. A server that refuses them fails every call queued on the
+   * connection with an `AuthError` naming the server and its reply.
+   *
+   * @default {undefined}
+   */
+  auth?: ClientAuthOptions;
   /**
    * How values that are not bytes, text or integers are stored (flag 256).
    *

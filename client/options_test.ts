@@ -28,6 +28,21 @@ const BAD: Record<keyof ClientOptions, { wrongType: unknown[]; outOfRange?: unkn
       { privateKey: "pem" },
     ],
   },
+  auth: {
+    wrongType: [
+      "alice:secret",
+      null,
+      { username: "alice" },
+      { username: "alice", password: 1 },
+      { username: "alice", password: "secret", mechanism: "plain" },
+      { username: "", password: "secret" },
+      { username: "alice bob", password: "secret" },
+      { username: "al:ice", password: "secret" },
+      { username: "alice", password: "two words" },
+      { username: "alice", password: "line\r\nbreak" },
+      { username: "alice", password: "nul\0" },
+    ],
+  },
   serializer: { wrongType: [JSON, { serialize: () => new Uint8Array() }] },
   undecodable: { wrongType: ["skip", true] },
 };
@@ -69,6 +84,7 @@ Deno.test("Client takes its times in seconds, fractions allowed", () => {
     connectTimeout: 1.5,
     routing: "ketama",
     tls: { caCerts: [] },
+    auth: { username: "alice", password: "pass:with:colons\tand-tab" },
     undecodable: "bytes",
   });
   client.close();

@@ -117,6 +117,26 @@ export class ClientError extends MemcacheError {}
 export class ServerError extends MemcacheError {}
 
 /**
+ * A server that requires authentication (memcached's `-Y`) refused the
+ * client's credentials, or answered its authentication with anything but
+ * `STORED`. Every call queued on that connection fails with it, and the
+ * connection is closed; `line` is the server's reply.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { AuthError } from "@x/memcache/protocol";
+ *
+ * const error = new AuthError("Cannot authenticate to 127.0.0.1:11211", {
+ *   server: "127.0.0.1:11211",
+ *   line: "CLIENT_ERROR authentication failure",
+ * });
+ * assert.equal(error.line, "CLIENT_ERROR authentication failure");
+ * ```
+ */
+export class AuthError extends MemcacheError {}
+
+/**
  * A connection could not be opened, or broke while requests were pending.
  *
  * @example

@@ -25,6 +25,7 @@
  */
 
 export {
+  AuthError,
   ClientError,
   CommandError,
   ConnectionError,
