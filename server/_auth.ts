@@ -20,6 +20,7 @@
  */
 
 import { parseU32 } from "../protocol/_numbers.ts";
+import { LINE_MAX_LENGTH } from "../protocol/limits.ts";
 import { REPLY } from "../protocol/replies.ts";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
 import type { ServerStats } from "./_stats.ts";
@@ -30,8 +31,6 @@ export type AuthCheck = (user: Uint8Array, password: Uint8Array) => boolean;
 
 /** memcached's read buffer before authentication (READ_BUFFER_SIZE); it never grows there. */
 const BUFFER_SIZE = 16 * 1024;
-/** Past this many bytes without a newline memcached closes the connection. */
-const LINE_LIMIT = 2048;
 /** memcached answers this many requests of the first turn of a read before it writes, then one fewer each turn. */
 const FIRST_TURN = 21;
 const TURN = 20;
@@ -133,7 +132,7 @@ export class AuthGate {
       // "impossible for the auth command to be this short"
       if (this.#end - this.#start < 2) return undefined;
       const newline = buf.subarray(this.#start, this.#end).indexOf(LF);
-      if (newline < 0) return this.#end - this.#start > LINE_LIMIT ? "close" : undefined;
+      if (newline < 0) return this.#end - this.#start > LINE_MAX_LENGTH ? "close" : undefined;
       const lineEnd = this.#start + newline;
       const tokens = tokenize(buf, this.#start, lineEnd, 5);
       this.#start = lineEnd + 1;

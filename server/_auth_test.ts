@@ -5,22 +5,8 @@ import { AuthFile } from "./_auth_file.ts";
 import { AuthGate } from "./_auth.ts";
 import { ManualClock } from "./clock.ts";
 import { ServerStats } from "./_stats.ts";
-import type { ConnectionInfo, Settings } from "./_types.ts";
-
-const SETTINGS: Settings = {
-  port: 0,
-  hostname: "127.0.0.1",
-  memoryLimit: 64 * 1024 * 1024,
-  maxItemSize: 1024 * 1024,
-  maxConnections: 10,
-  evictions: true,
-  cas: true,
-  enableShutdown: false,
-  verbosity: 0,
-  threads: 1,
-  version: "1.6.18",
-  authFile: "users",
-};
+import { SETTINGS } from "./_test_utils.ts";
+import type { ConnectionInfo } from "./_types.ts";
 
 const USERS = AuthFile.parse(bytes("alice:secret\nbob:hunter2\n"), "users");
 
@@ -29,7 +15,7 @@ function latin1(b: Uint8Array): string {
 }
 
 function setup(): { gate: AuthGate; stats: ServerStats } {
-  const stats = new ServerStats(new ManualClock(), SETTINGS, []);
+  const stats = new ServerStats(new ManualClock(), { ...SETTINGS, authFile: "users" }, []);
   return { gate: new AuthGate((u, p) => USERS.check(u, p), stats), stats };
 }
 

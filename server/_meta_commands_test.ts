@@ -6,23 +6,7 @@ import { Store } from "./_store.ts";
 import { base64Decode, base64Encode } from "./_base64.ts";
 import { MetaHandler } from "./_meta_commands.ts";
 import { ServerStats } from "./_stats.ts";
-import type { Settings } from "./_types.ts";
-
-const SETTINGS: Settings = {
-  port: 0,
-  hostname: "127.0.0.1",
-  memoryLimit: 64 * 1024 * 1024,
-  maxItemSize: 1024 * 1024,
-  maxConnections: 10,
-  evictions: true,
-  cas: true,
-  enableShutdown: false,
-  verbosity: 0,
-  threads: 1,
-  version: "1.6.18",
-  socketPath: undefined,
-  socketMask: 0o700,
-};
+import { SETTINGS } from "./_test_utils.ts";
 
 function latin1(bytes: Uint8Array): string {
   return String.fromCharCode(...bytes);

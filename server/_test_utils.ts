@@ -7,7 +7,7 @@
 
 import { ManualClock } from "./clock.ts";
 import { Store } from "./_store.ts";
-import type { StoreOptions } from "./_types.ts";
+import type { Settings, StoreOptions } from "./_types.ts";
 
 const encoder = new TextEncoder();
 
@@ -20,6 +20,23 @@ export function latin1(b: Uint8Array): string {
   for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
   return s;
 }
+
+/** Server settings for handler tests: memcached's defaults, one thread. */
+export const SETTINGS: Settings = {
+  port: 0,
+  hostname: "127.0.0.1",
+  memoryLimit: 64 * 1024 * 1024,
+  maxItemSize: 1024 * 1024,
+  maxConnections: 10,
+  evictions: true,
+  cas: true,
+  enableShutdown: false,
+  verbosity: 0,
+  threads: 1,
+  version: "1.6.18",
+  socketPath: undefined,
+  socketMask: 0o700,
+};
 
 /** A store on a manual clock started at Unix time 1,700,000,000. */
 export function setup(options: StoreOptions = {}): { store: Store; clock: ManualClock } {
