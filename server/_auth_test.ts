@@ -15,13 +15,20 @@ function latin1(b: Uint8Array): string {
 }
 
 function setup(): { gate: AuthGate; stats: ServerStats } {
-  const stats = new ServerStats(new ManualClock(), { ...SETTINGS, authFile: "users" }, []);
+  const stats = new ServerStats(new ManualClock(), { ...SETTINGS, authFile: "users" }, () => 0);
   return { gate: new AuthGate((u, p) => USERS.check(u, p), stats), stats };
 }
 
 function info(): ConnectionInfo {
-  const addr: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 1 };
-  return { id: 1, addr, listenAddr: addr, lastCommandTime: 0, state: "", sentMark: 0, requests: 0 };
+  return {
+    id: 1,
+    addr: "tcp:127.0.0.1:1",
+    listenAddr: "tcp:127.0.0.1:11211",
+    lastCommandTime: 0,
+    state: "",
+    sentMark: 0,
+    requests: 0,
+  };
 }
 
 function push(gate: AuthGate, chunk: Uint8Array): void {
