@@ -90,6 +90,8 @@ export function listenUnix(
   admit: Admit,
   log: (line: string) => void,
 ): Listener {
+  // An existing socket file is replaced, as memcached replaces it; any other file is left and refused.
+  if (isSocket(path)) Deno.removeSync(path);
   const listener = Deno.listen({ transport: "unix", path });
   try {
     Deno.chmodSync(path, mask & 0o777);
@@ -104,6 +106,15 @@ export function listenUnix(
     close: () => closeQuietly(listener),
     done: acceptLoop(listener, name, admit, log),
   };
+}
+
+function isSocket(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isSocket === true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
 }
 
 /**

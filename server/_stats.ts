@@ -52,6 +52,9 @@ export class ServerStats {
    * @param tcpPort The port the first TCP listener bound (`tcpport`).
    * @param tls The server's TLS, for its counters and `stats settings`.
    */
+  /** When the listeners opened, with the server: their `secs_since_last_cmd` counts from it. */
+  #listenersOpened: number;
+
   constructor(
     clock: Clock,
     settings: Settings,
@@ -62,6 +65,7 @@ export class ServerStats {
     this.#settings = settings;
     this.#tcpPort = tcpPort;
     this.#tls = tls;
+    this.#listenersOpened = clock.now();
   }
 
   /** Seconds since the server started, memcached's `current_time`. */
@@ -380,7 +384,7 @@ export class ServerStats {
     listeners.forEach((name, i) => {
       stat(out, `${i}:addr`, name);
       stat(out, `${i}:state`, "conn_listening");
-      stat(out, `${i}:secs_since_last_cmd`, now);
+      stat(out, `${i}:secs_since_last_cmd`, now - this.#listenersOpened);
     });
     for (const c of connections) {
       const id = listeners.length + c.id;
