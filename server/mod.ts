@@ -83,6 +83,15 @@ async function start(options: ServeOptions): Promise<MemcacheServer | number> {
 
 /** Runs the CLI: parse memcached's flags, serve until SIGINT, SIGTERM, SIGUSR1 or `shutdown`. */
 async function main(args: string[]): Promise<number> {
+  // First of all: from half a second after start Deno opens its inspector on SIGUSR1, whoever else
+  // listens. memcached's graceful stop exits inside the handler, so no inspector outlives the signal.
+  let onStop = () => {};
+  const gracefulStop = () => {
+    console.error("Gracefully stopping");
+    onStop();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGUSR1", gracefulStop);
   const action = parseCommandLine(args);
   if (action.kind === "exit") {
     if (action.stdout) await Deno.stdout.write(new TextEncoder().encode(action.stdout));
@@ -130,12 +139,7 @@ async function main(args: string[]): Promise<number> {
     );
   }
   const stop = () => void server.close();
-  // memcached's graceful stop. Exiting inside the handler, before Deno's own SIGUSR1 handler opens its inspector.
-  const gracefulStop = () => {
-    console.error("Gracefully stopping");
-    removePidFile();
-    Deno.exit(0);
-  };
+  onStop = removePidFile;
   // As memcached: SIGHUP rereads the auth file and the certificates; what cannot be read keeps what was loaded.
   const reload = () =>
     void server.reload().catch((error) => {
@@ -143,12 +147,10 @@ async function main(args: string[]): Promise<number> {
     });
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-  Deno.addSignalListener("SIGUSR1", gracefulStop);
   Deno.addSignalListener("SIGHUP", reload);
   await server.finished;
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
-  Deno.removeSignalListener("SIGUSR1", gracefulStop);
   Deno.removeSignalListener("SIGHUP", reload);
   removePidFile();
   return 0;

@@ -138,11 +138,16 @@ Deno.test("CLI listens on 127.0.0.1 unless told otherwise", async () => {
 });
 
 /** Our server as `deno task start` runs it, on a free port; its stderr once it stops. */
-async function startTask(extra: string[]): Promise<{ port: number; stop(): Promise<string> }> {
+async function startTask(
+  extra: string[],
+  runner = (task: string) => task,
+): Promise<
+  { port: number; child: Deno.ChildProcess; stop(signal?: Deno.Signal): Promise<string> }
+> {
   const task = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)))
     .tasks.start as string;
   const port = freePort();
-  const args = task.replace(/^deno /, "").replace("server/mod.ts", ENTRY)
+  const args = runner(task).replace(/^deno /, "").replace("server/mod.ts", ENTRY)
     .replace("-p 11211", `-p ${port}`).split(" ");
   const child = new Deno.Command(Deno.execPath(), {
     args: [...args, ...extra],
@@ -152,8 +157,9 @@ async function startTask(extra: string[]): Promise<{ port: number; stop(): Promi
   await waitForPort(port);
   return {
     port,
-    async stop() {
-      child.kill("SIGTERM");
+    child,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      child.kill(signal);
       const [status, stderr] = await Promise.all([
         child.status,
         new Response(child.stderr).text(),
@@ -163,6 +169,74 @@ async function startTask(extra: string[]): Promise<{ port: number; stop(): Promi
     },
   };
 }
+
+/** Whether anything accepts connections on 127.0.0.1:`port`. */
+async function listening(port: number): Promise<boolean> {
+  try {
+    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.ConnectionRefused) return false;
+    throw error;
+  }
+}
+
+const INSPECTOR_PORT = 9229;
+
+Deno.test("SIGUSR1 stops the server gracefully, as memcached, and never opens Deno's inspector", async () => {
+  assert.equal(
+    await listening(INSPECTOR_PORT),
+    false,
+    `Cannot run the test: something already listens on ${INSPECTOR_PORT}`,
+  );
+  const pidFile = await Deno.makeTempFile();
+  // As `deno task start` runs it, and as `deno run -A jsr:@x/memcache/server` does.
+  for (
+    const [how, runner, extra] of [
+      ["deno task start", (task: string) => task, []],
+      ["deno run -A", (task: string) => task.replace("--allow-net", "-A"), ["-P", pidFile]],
+    ] as const
+  ) {
+    const server = await startTask([...extra], runner);
+    // Deno installs its own SIGUSR1 handler half a second after start.
+    await new Promise((r) => setTimeout(r, 1200));
+    {
+      using wire = await Wire.connect(server.port);
+      assert.equal(await wire.call("set k 0 0 1\r\nv\r\n"), "STORED\r\n");
+    }
+    server.child.kill("SIGUSR1");
+    let inspector = false;
+    let exited = false;
+    server.child.status.then(() => exited = true);
+    for (const deadline = Date.now() + 5000; !exited && Date.now() < deadline;) {
+      inspector ||= await listening(INSPECTOR_PORT);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    if (!exited) server.child.kill("SIGKILL");
+    const [status, stderr] = await Promise.all([
+      server.child.status,
+      new Response(server.child.stderr).text(),
+    ]);
+    assert.equal(inspector, false, `${how}: the inspector opened on ${INSPECTOR_PORT}: ${stderr}`);
+    assert.equal(status.code, 0, `${how}: ${stderr}`);
+    assert.match(stderr, /^Gracefully stopping$/m, how);
+    assert.doesNotMatch(stderr, /Debugger listening/, how);
+  }
+  await assert.rejects(Deno.stat(pidFile), Deno.errors.NotFound, "the pidfile is removed");
+});
+
+Deno.test("SIGHUP leaves the server serving", async () => {
+  const server = await startTask([]);
+  await new Promise((r) => setTimeout(r, 1200));
+  using wire = await Wire.connect(server.port);
+  assert.equal(await wire.call("set k 0 0 1\r\nv\r\n"), "STORED\r\n");
+  for (let i = 0; i < 2; i++) {
+    server.child.kill("SIGHUP");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await wire.call("get k\r\n", "END\r\n"), "VALUE k 0 1\r\nv\r\nEND\r\n");
+  }
+  assert.equal(await server.stop(), "");
+});
 
 Deno.test("deno task start serves with --allow-net alone, silently when stderr is no terminal", async () => {
   const server = await startTask([]);
