@@ -129,7 +129,7 @@ export function listenTls(
   let name = "";
   const listening = serverTls.createServer((socket) => {
     const remote = `tcp:${socket.remoteAddress}:${socket.remotePort}`;
-    admit(new NodeSocketStream(socket), remote, name);
+    admit(new NodeSocketStream(socket, serverTls.settings.writeBufferSize), remote, name);
   });
   const done = new Promise<void>((resolve) => {
     listening.on("close", () => resolve());

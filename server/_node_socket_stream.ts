@@ -25,9 +25,16 @@ export class NodeSocketStream implements ClientStream {
     | { buffer: Uint8Array; resolve(n: number | null): void; reject(e: Error): void }
     | undefined;
 
-  /** Reads `socket` from now on. */
-  constructor(socket: tls.TLSSocket) {
+  #maxWrite: number;
+
+  /**
+   * Reads `socket` from now on.
+   *
+   * @param maxWrite The most bytes one write hands to TLS (`ssl_wbuf_size`, as memcached's SSL_write takes them).
+   */
+  constructor(socket: tls.TLSSocket, maxWrite: number) {
     this.#socket = socket;
+    this.#maxWrite = Math.max(1, maxWrite);
     socket.on("data", (chunk: Uint8Array) => {
       this.#chunks.push(chunk);
       this.#buffered += chunk.length;
@@ -57,11 +64,12 @@ export class NodeSocketStream implements ClientStream {
 
   write(bytes: Uint8Array): Promise<number> {
     if (this.#error !== undefined) return Promise.reject(this.#error);
+    const chunk = bytes.subarray(0, this.#maxWrite);
     return new Promise((resolve, reject) => {
       // The bytes belong to the caller's buffer: resolved once the socket has taken them.
-      this.#socket.write(bytes, (error?: Error | null) => {
+      this.#socket.write(chunk, (error?: Error | null) => {
         if (error) reject(error);
-        else resolve(bytes.length);
+        else resolve(chunk.length);
       });
     });
   }

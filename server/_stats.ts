@@ -191,7 +191,7 @@ export class ServerStats {
     }
     const tls = this.#tls;
     if (tls !== undefined) {
-      if (tls.settings.sessionCache) stat(out, "ssl_new_sessions", 0);
+      if (tls.settings.sessionCache) stat(out, "ssl_new_sessions", tls.newSessions);
       stat(out, "ssl_handshake_errors", tls.handshakeErrors);
       stat(out, "time_since_server_cert_refresh", this.#clock.now() - tls.lastRefresh);
     }

@@ -49,6 +49,8 @@ export class ServerTls {
   readonly settings: TlsSettings;
   /** Handshakes that failed: a plaintext client, a refused certificate. */
   handshakeErrors = 0;
+  /** Sessions negotiated in full rather than resumed, counted with `ssl_session_cache` (`ssl_new_sessions`). */
+  newSessions = 0;
   /** When the certificates were last loaded, on the server's relative clock. */
   lastRefresh: number;
   #context: tls.SecureContextOptions;
@@ -112,6 +114,7 @@ export class ServerTls {
         socket.destroy();
         return;
       }
+      if (this.settings.sessionCache && !socket.isSessionReused()) this.newSessions++;
       onSocket(socket);
     });
     // Every connection that does not finish its handshake counts: a plaintext client, a refused

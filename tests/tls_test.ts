@@ -332,6 +332,45 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "ssl_session_cache counts sessions made in full, and ssl_wbuf_size bounds each TLS write",
+  ignore: !HAS_OPENSSL,
+  async fn() {
+    await using certs = await makeCertificates();
+    await using server = await serveTls(certs.server, {
+      sessionCache: true,
+      writeBufferSize: 1024,
+    });
+    const { port } = server.addr;
+    const before = Number(await tlsStat(port, certs.ca, "ssl_new_sessions"));
+    // s_client connects six times, resuming its first TLS 1.2 session the other five.
+    const out = await new Deno.Command("openssl", {
+      args: [
+        "s_client",
+        "-connect",
+        `127.0.0.1:${port}`,
+        "-CAfile",
+        certs.caFile,
+        "-tls1_2",
+        "-reconnect",
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const reused = new TextDecoder().decode(out.stdout).match(/^Reused,/gm)?.length ?? 0;
+    assert.equal(reused, 5);
+    const after = Number(await tlsStat(port, certs.ca, "ssl_new_sessions"));
+    // The first stats connection counts too: it made its session in full.
+    assert.equal(after - before, 2);
+
+    await using client = new Client([`127.0.0.1:${port}`], { tls: { caCerts: [certs.ca] } });
+    const value = "v".repeat(300_000) + "end";
+    assert.equal(await client.set("big", value), true);
+    assert.equal(await client.get("big"), value);
+  },
+});
+
 /** The subject CN of the certificate the server on `port` shows now. */
 async function servedCommonName(port: number, caFile: string): Promise<string> {
   const out = await new Deno.Command("openssl", {
