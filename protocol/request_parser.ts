@@ -230,6 +230,11 @@ const EMPTY = new Uint8Array(0);
 const NOREPLY = [0x6e, 0x6f, 0x72, 0x65, 0x70, 0x6c, 0x79];
 const GET_ = [0x67, 0x65, 0x74, 0x20];
 const GETS_ = [0x67, 0x65, 0x74, 0x73, 0x20];
+const HTTP_ = [0x48, 0x54, 0x54, 0x50, 0x2f];
+/** The first letters memcached dispatches on before its last branch (g s a c i d t). */
+const FIRST_LETTER_BRANCHES = new Set([0x67, 0x73, 0x61, 0x63, 0x69, 0x64, 0x74]);
+/** Commands of memcached's last branch that ours lacks; memcached runs them, so no HTTP check. */
+const MEMCACHED_ONLY = new Set(["lru_crawler", "watch", "lru", "refresh_certs"]);
 
 const STORAGE_COMMANDS: Record<string, StorageCommand> = {
   set: "set",
@@ -294,8 +299,9 @@ function commandName(buf: Uint8Array, start: number, end: number): string {
  *
  * Malformed lines become `invalid` requests naming memcached's reply. The one
  * thing it throws is a {@linkcode ProtocolError}, for input memcached answers
- * by closing the connection (over 2048 bytes with no newline, unless the line
- * is a `get`/`gets` key list).
+ * by closing the connection: over 2048 bytes with no newline (unless the line
+ * is a `get`/`gets` key list), or an unknown command whose last token starts
+ * with `HTTP/`.
  *
  * @example Parsing a pipelined set and get
  * ```ts
@@ -544,8 +550,25 @@ export class RequestParser {
       case "refresh_certs":
         return { type: "refresh_certs", noreply: this.#lastIsNoreply(buf, ntokens) };
       default:
-        return invalid("ERROR");
+        return this.#unknown(buf, name, ntokens);
     }
+  }
+
+  /**
+   * An unknown command is ERROR, except where memcached's dispatch falls
+   * through to its last branch and the last token starts with `HTTP/`: it
+   * takes the line for an HTTP request and hangs up, so a browser or a
+   * forged POST cannot run commands from its headers or body.
+   */
+  #unknown(buf: Uint8Array, name: string, ntokens: number): Request {
+    const first = name.charCodeAt(0);
+    // memcached answers ERROR from its earlier branches: m?, g*, s*, a*, c*, i*, d*, t*.
+    const earlier = (first === 0x6d && name.length === 2) || FIRST_LETTER_BRANCHES.has(first) ||
+      MEMCACHED_ONLY.has(name);
+    if (!earlier && startsWith(buf, this.#starts[ntokens - 2], this.#ends[ntokens - 2], HTTP_)) {
+      throw new ProtocolError(`Cannot parse request: "${name}" is an HTTP request line`);
+    }
+    return invalid("ERROR");
   }
 
   #parseStorage(

@@ -308,6 +308,27 @@ Deno.test("RequestParser throws ProtocolError on 2049 bytes with no newline", ()
   assert.throws(() => set.next(), ProtocolError);
 });
 
+Deno.test("RequestParser throws ProtocolError on an unknown command whose last token is HTTP/", () => {
+  for (
+    const line of [
+      "GET / HTTP/1.1",
+      "POST /x HTTP/1.0",
+      "HTTP/1.1",
+      `xx ${"a ".repeat(21)}HTTP/1 y`,
+    ]
+  ) {
+    for (const [how, chunks] of feedings(bytes(`version\r\n${line}\r\n`))) {
+      const parser = new RequestParser();
+      assert.throws(() => drain(parser, chunks), ProtocolError, `${line} fed ${how}`);
+    }
+  }
+  // memcached's earlier branches answer these ERROR, as does a last token that is not HTTP/.
+  expectFrames(
+    "gxx HTTP/1.1\r\nmz HTTP/1.1\r\nlru HTTP/1.1\r\nxx HTTP\r\nxx HTTP/1 x\r\n",
+    [invalid("ERROR"), invalid("ERROR"), invalid("ERROR"), invalid("ERROR"), invalid("ERROR")],
+  );
+});
+
 Deno.test("RequestParser buffers a long get key list until its newline, within its bound", () => {
   const keys = Array.from({ length: 10_000 }, (_, i) => `key:${i}`);
   const line = bytes(`get ${keys.join(" ")}\r\n`);

@@ -130,7 +130,12 @@ export class Connection {
           await this.#turn.join(request.keys[0]);
         }
         for (; request !== undefined; request = this.#next()) {
-          if (request === null) break reading;
+          if (request === null) {
+            // memcached hangs up without writing the replies it still holds.
+            out.truncate(info.sentMark);
+            await this.#flush();
+            break reading;
+          }
           if (request.type === "retrieval") {
             // A reply past the buffer's mark is written before the next key is answered.
             let next = handler.retrieve(request, 0, out, info);

@@ -551,6 +551,59 @@ export const GROUPS: TranscriptGroup[] = [
       },
     ],
   },
+  {
+    // memcached takes a line whose last token starts with HTTP/ for an HTTP
+    // request and hangs up without a reply (proto_text.c, its last branch).
+    name: "HTTP request lines, which close the connection",
+    args: [],
+    flushBefore: false,
+    transcripts: [
+      {
+        name: "GET / HTTP/1.1 closes the connection with no reply",
+        turns: ["version\r\n", "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"],
+      },
+      {
+        name: "a POST closes the connection at its request line, before its body",
+        turns: [
+          "POST /x HTTP/1.0\r\nContent-Length: 20\r\n\r\nset pwned 0 0 5\r\nhello\r\n",
+        ],
+      },
+      {
+        name: "the key a POST body would have set is not there",
+        turns: ["get pwned\r\n"],
+      },
+      {
+        name: "an HTTP line drops the replies pipelined before it in the same write",
+        turns: ["version\r\nset h 0 0 1\r\nx\r\nHTTP/1.1\r\nversion\r\n"],
+      },
+      {
+        name: "a get then an HTTP line in one write: the get's reply is written, then the close",
+        turns: ["set g 0 0 1\r\nG\r\n", "get g\r\nGET / HTTP/1.1\r\nversion\r\n"],
+      },
+      {
+        name: "HTTP/ anywhere but the last token, or not quite HTTP/, is ERROR",
+        turns: [
+          "GET / HTTP/1.1 x\r\nxx HTTP\r\nxx http/1.1\r\nxx HTTP/1.1 noreply\r\n" +
+          `xx ${"a ".repeat(22)}HTTP/1\r\nxx HTTP\0/1.1\r\nversion\r\n`,
+        ],
+      },
+      {
+        name: "words memcached dispatches by their first letter are ERROR even before HTTP/",
+        turns: [
+          "gxx HTTP/1.1\r\nmz HTTP/1.1\r\nsx HTTP/1.1\r\ntouchy HTTP/1.1\r\n" +
+          "verbosity HTTP/1.1\r\nversion\r\n",
+        ],
+      },
+      {
+        name: "HTTP/ as the 23rd token of a longer line closes: memcached's tokens stop there",
+        turns: [`xx ${"a ".repeat(21)}HTTP/1 x y z\r\nversion\r\n`],
+      },
+      {
+        name: "a NUL byte ends the line, so HTTP/ just before it is the last token",
+        turns: ["version\r\n", "xx HTTP/1\0 junk\r\nversion\r\n"],
+      },
+    ],
+  },
 ];
 
 /**
