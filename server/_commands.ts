@@ -116,9 +116,14 @@ export class CommandHandler {
     if (this.#settings.verbosity > 1) console.error(`<${connection.id} ${describe(request)}`);
   }
 
-  /** memcached writes every REQUESTS_PER_EVENT requests: what it has buffered by then counts as sent. */
+  /**
+   * memcached writes once a turn's REQUESTS_PER_EVENT requests are done: what it
+   * has buffered by then counts as sent. The first turn of a read serves one
+   * more, since it starts parsing without counting one (21, 41, 61, ...).
+   */
   #counted(out: WriteBuffer, connection: ConnectionInfo): void {
-    if (++connection.requests % REQUESTS_PER_EVENT === 0) connection.sentMark = out.length;
+    const n = ++connection.requests;
+    if (n > 1 && n % REQUESTS_PER_EVENT === 1) connection.sentMark = out.length;
   }
 
   /** Whether the connection stays open. */

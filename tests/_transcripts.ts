@@ -371,6 +371,17 @@ export const GROUPS: TranscriptGroup[] = [
         ],
       },
       {
+        // memcached's first turn of a read serves 21 requests, later turns 20 (-R).
+        name: "a 251-byte key in a get drops what follows the 21st and then every 20th request",
+        turns: [
+          `${"version\r\n".repeat(20)}get ${K251}\r\n`,
+          `${"version\r\n".repeat(21)}get ${K251}\r\n`,
+          `${"version\r\n".repeat(22)}get ${K251}\r\n`,
+          `${"version\r\n".repeat(41)}get ${K251}\r\n`,
+          `${"version\r\n".repeat(45)}get ${K251}\r\n`,
+        ],
+      },
+      {
         name:
           "a data block that does not end in CRLF is a bad data chunk, the old value stays and the stream goes on",
         turns: [
@@ -575,6 +586,10 @@ export const GROUPS: TranscriptGroup[] = [
       {
         name: "an HTTP line drops the replies pipelined before it in the same write",
         turns: ["version\r\nset h 0 0 1\r\nx\r\nHTTP/1.1\r\nversion\r\n"],
+      },
+      {
+        name: "an HTTP line after 22 pipelined requests: memcached has written the first 21",
+        turns: [`${"version\r\n".repeat(22)}GET / HTTP/1.1\r\n`],
       },
       {
         name: "a get then an HTTP line in one write: the get's reply is written, then the close",
