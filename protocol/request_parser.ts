@@ -260,6 +260,9 @@ const META_COMMANDS: Record<string, MetaCommand> = {
   me: "me",
 };
 
+/** memcached's read buffer (READ_BUFFER_SIZE): it reads at most this much at a time. */
+const READ_BUFFER_SIZE = 16 * 1024;
+
 /** The mset option-count bound of memcached (MFLAG_MAX_OPT_LENGTH). */
 const META_MAX_TOKENS = 20;
 
@@ -326,6 +329,8 @@ export class RequestParser {
   #maxKeyListLength: number;
   /** Bytes of a refused data block still to be skipped. */
   #swallow = 0;
+  /** Bytes of the data block the last `next()` stopped inside; 0 when it stopped in a line. */
+  #dataWanted = 0;
   #starts = new Int32Array(32);
   #ends = new Int32Array(32);
   #count = 0;
@@ -346,6 +351,32 @@ export class RequestParser {
   /** How many bytes are buffered and not yet parsed. */
   get buffered(): number {
     return this.#in.length;
+  }
+
+  /**
+   * Whether the last {@linkcode RequestParser.next} wanted more of a data
+   * block (or of a refused one it skips) rather than of a command line.
+   * memcached writes no replies while it reads a data block.
+   */
+  get inDataBlock(): boolean {
+    return this.#dataWanted > 0 || this.#swallow > 0;
+  }
+
+  /**
+   * How many bytes memcached would read from the socket now: the rest of
+   * the data block it is reading (or skipping, at most its 16 KiB buffer at
+   * a time), else what fills its 16 KiB read buffer. A server that reads
+   * this much at a time sees the same batches as memcached, and so writes
+   * (and drops, on a close) the same replies at the same points.
+   *
+   * @returns The number of bytes to read next, at least 1.
+   */
+  readSize(): number {
+    if (this.#dataWanted > 0) return this.#dataWanted;
+    if (this.#swallow > 0) return Math.min(this.#swallow, READ_BUFFER_SIZE);
+    // memcached grows its buffer past 16 KiB only for a long get key list.
+    const buffered = this.#in.length;
+    return buffered < READ_BUFFER_SIZE ? READ_BUFFER_SIZE - buffered : buffered;
   }
 
   /**
@@ -386,6 +417,7 @@ export class RequestParser {
    */
   next(): Request | undefined {
     const input = this.#in;
+    this.#dataWanted = 0;
     if (this.#swallow > 0) {
       const n = Math.min(this.#swallow, input.length);
       input.skip(n);
@@ -731,7 +763,8 @@ export class RequestParser {
     }
     const dataEnd = next + length;
     if (input.end < dataEnd + 2) {
-      input.reserve(dataEnd + 2 - input.end);
+      this.#dataWanted = dataEnd + 2 - input.end;
+      input.reserve(this.#dataWanted);
       return false;
     }
     const buf = input.buf;

@@ -329,6 +329,40 @@ Deno.test("RequestParser throws ProtocolError on an unknown command whose last t
   );
 });
 
+Deno.test("RequestParser tells a wait for a data block from a wait for a command line", () => {
+  const parser = new RequestParser({ maxItemSize: 1024 });
+  const step = (text: string) => {
+    parser.push(bytes(text));
+    while (parser.next() !== undefined);
+    return parser.inDataBlock;
+  };
+  assert.equal(step("set k 0 0"), false);
+  assert.equal(step(" 5\r\nab"), true);
+  assert.equal(step("cde\r"), true);
+  assert.equal(step("\nget k"), false);
+  assert.equal(step("\r\nset k 0 0 2000\r\nxy"), true, "skipping a refused block");
+  assert.equal(step("z".repeat(1998) + "\r\n"), false);
+});
+
+Deno.test("RequestParser reads as memcached does: 16 KiB, then the rest of a data block", () => {
+  const parser = new RequestParser({ maxItemSize: 64 * 1024 });
+  const drained = () => {
+    while (parser.next() !== undefined);
+    return parser.readSize();
+  };
+  assert.equal(parser.readSize(), 16384);
+  parser.push(bytes("get k\r\nset k 0 0"));
+  assert.equal(drained(), 16384 - "set k 0 0".length, "fills the buffer around a partial line");
+  parser.push(bytes(" 20000\r\n" + "x".repeat(100)));
+  assert.equal(drained(), 20000 - 100 + 2, "the rest of the block and its CRLF");
+  parser.push(bytes("x".repeat(19900) + "\r\nset k 0 0 70000\r\nab"));
+  assert.equal(drained(), 16384, "skipping a refused block, a buffer at a time");
+  parser.push(bytes("x".repeat(16384)));
+  assert.equal(drained(), 16384);
+  parser.push(bytes("x".repeat(70002 - 2 - 16384 - 100)));
+  assert.equal(drained(), 100, "the last of the refused block");
+});
+
 Deno.test("RequestParser buffers a long get key list until its newline, within its bound", () => {
   const keys = Array.from({ length: 10_000 }, (_, i) => `key:${i}`);
   const line = bytes(`get ${keys.join(" ")}\r\n`);

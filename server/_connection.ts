@@ -31,7 +31,6 @@ export interface ConnectionSettings {
   auth?: AuthCheck;
 }
 
-const READ_SIZE = 64 * 1024;
 /** Past this many buffered reply bytes a connection writes before parsing more. */
 const WRITE_HIGH_WATER = 1024 * 1024;
 
@@ -107,7 +106,9 @@ export class Connection {
     try {
       reading: while (!this.#closed) {
         info.state = "conn_waiting";
-        const room = this.#gate?.reserve() ?? parser.reserve(READ_SIZE);
+        // Reading what memcached reads makes the same batches, so the same replies go out together.
+        const size = parser.readSize();
+        const room = this.#gate?.reserve() ?? parser.reserve(size).subarray(0, size);
         // An unauthenticated request that fills memcached's fixed buffer closes the connection.
         if (room.length === 0) break;
         const n = await this.#conn.read(room);
@@ -149,6 +150,9 @@ export class Connection {
           }
           if (out.length >= WRITE_HIGH_WATER) await this.#flush();
         }
+        // memcached writes nothing while a data block is unfinished but what it had sent before.
+        const held = parser.inDataBlock ? out.view().slice(info.sentMark) : undefined;
+        if (held !== undefined) out.truncate(info.sentMark);
         if (out.length > 0) {
           // The usual end of a batch, inlined: one write takes it all.
           const view = out.view();
@@ -157,6 +161,7 @@ export class Connection {
           if (sent < view.length) await this.#flush(sent);
           else this.#wrote(view.length);
         }
+        if (held !== undefined) out.bytes(held);
         info.sentMark = 0;
         info.requests = 0;
       }

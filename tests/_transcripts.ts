@@ -390,6 +390,23 @@ export const GROUPS: TranscriptGroup[] = [
         ],
       },
       {
+        // memcached flushes when it needs more of a command line, never inside a data block.
+        name: "no reply is written while a data block is unfinished, but a completed get's is",
+        turns: ["version\r\nset k 0 0 10\r\nabc", "defg", "hij\r\nversion\r\nset j 0 0 3\r\nab"],
+      },
+      {
+        // memcached reads 16 KiB at a time, and the rest of a longer data block straight into its item.
+        name: "a write over 16 KiB is answered in memcached's reads: what a bad get drops",
+        turns: [
+          `version\r\nset big 0 0 20000\r\n${"x".repeat(20000)}\r\nversion\r\nget ${K251}\r\n`,
+          `${"version\r\n".repeat(2000)}get ${K251}\r\n`,
+        ],
+      },
+      {
+        name: "a completed get's reply is written before a data block that never ends",
+        turns: ["version\r\nget k\r\nversion\r\nset k 0 0 10\r\nabc"],
+      },
+      {
         name: "a NUL byte in a command line",
         turns: [
           "get a\0b\r\nset a\0b 0 0 1\r\nx\r\nget a\0b\r\n\0version\r\nversion\0\r\n" +
@@ -472,6 +489,14 @@ export const GROUPS: TranscriptGroup[] = [
         name: "a too-large set swallows its data, answers SERVER_ERROR and removes the old value",
         turns: [
           `${set("k", "old")}set k 0 0 2097153\r\n${"x".repeat(2097153)}\r\nget k\r\nversion\r\n`,
+        ],
+      },
+      {
+        name: "a too-large set answers only once its data has been skipped",
+        turns: [
+          "version\r\nset k 0 0 2097153\r\nabc",
+          `${"x".repeat(1000)}`,
+          `${"x".repeat(2097153 - 1003)}\r\nversion\r\nset k 0 0 2097153\r\n`,
         ],
       },
       {
