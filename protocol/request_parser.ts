@@ -21,8 +21,8 @@ export type RetrievalCommand = "get" | "gets" | "gat" | "gats";
 export type MetaCommand = "mg" | "ms" | "md" | "ma" | "mn" | "me";
 /**
  * What became of a data block: read whole and ended by CRLF (`ok`), refused
- * because the item would exceed the item size limit (`too_large`, its bytes
- * are skipped unread), or read whole but not ended by CRLF (`bad_chunk`).
+ * because the item would exceed the item size limit (`too_large`, given once
+ * its bytes are skipped unread), or read whole but not ended by CRLF (`bad_chunk`).
  */
 export type DataStatus = "ok" | "too_large" | "bad_chunk";
 
@@ -302,9 +302,8 @@ function commandName(buf: Uint8Array, start: number, end: number): string {
  *
  * Malformed lines become `invalid` requests naming memcached's reply. The one
  * thing it throws is a {@linkcode ProtocolError}, for input memcached answers
- * by closing the connection: over 2048 bytes with no newline (unless the line
- * is a `get`/`gets` key list), or an unknown command whose last token starts
- * with `HTTP/`.
+ * by closing the connection: over 2048 bytes with no newline (unless the line is a
+ * `get`/`gets` key list), or an unknown command whose last token starts with `HTTP/`.
  *
  * @example Parsing a pipelined set and get
  * ```ts
@@ -329,6 +328,8 @@ export class RequestParser {
   #maxKeyListLength: number;
   /** Bytes of a refused data block still to be skipped. */
   #swallow = 0;
+  /** A request refused as too large, given once its data block has been skipped. */
+  #refused: Request | undefined;
   /** Bytes of the data block the last `next()` stopped inside; 0 when it stopped in a line. */
   #dataWanted = 0;
   #starts = new Int32Array(32);
@@ -353,21 +354,15 @@ export class RequestParser {
     return this.#in.length;
   }
 
-  /**
-   * Whether the last {@linkcode RequestParser.next} wanted more of a data
-   * block (or of a refused one it skips) rather than of a command line.
-   * memcached writes no replies while it reads a data block.
-   */
+  /** Whether the last `next()` wanted more of a data block (or of one it skips), not of a line. */
   get inDataBlock(): boolean {
     return this.#dataWanted > 0 || this.#swallow > 0;
   }
 
   /**
-   * How many bytes memcached would read from the socket now: the rest of
-   * the data block it is reading (or skipping, at most its 16 KiB buffer at
-   * a time), else what fills its 16 KiB read buffer. A server that reads
-   * this much at a time sees the same batches as memcached, and so writes
-   * (and drops, on a close) the same replies at the same points.
+   * How many bytes memcached would read now: the rest of a data block (16 KiB
+   * at most of one it skips), else what fills its 16 KiB buffer. Reading as
+   * much makes memcached's batches, so replies go out (or drop) together.
    *
    * @returns The number of bytes to read next, at least 1.
    */
@@ -423,6 +418,11 @@ export class RequestParser {
       input.skip(n);
       this.#swallow -= n;
       if (this.#swallow > 0) return undefined;
+    }
+    if (this.#refused !== undefined) {
+      const refused = this.#refused;
+      this.#refused = undefined;
+      return refused;
     }
     if (input.length === 0) {
       input.shrink();
@@ -587,10 +587,8 @@ export class RequestParser {
   }
 
   /**
-   * An unknown command is ERROR, except where memcached's dispatch falls
-   * through to its last branch and the last token starts with `HTTP/`: it
-   * takes the line for an HTTP request and hangs up, so a browser or a
-   * forged POST cannot run commands from its headers or body.
+   * ERROR, but where memcached's dispatch reaches its last branch and the last token starts
+   * with `HTTP/` it hangs up: a browser or a forged POST cannot run its headers or body.
    */
   #unknown(buf: Uint8Array, name: string, ntokens: number): Request {
     const first = name.charCodeAt(0);
@@ -630,7 +628,7 @@ export class RequestParser {
     }
     const tooLarge = itemSize(keyLength, flags, length, this.#useCas) > this.#maxItemSize;
     if (!this.#dataBlock(next, length, tooLarge)) return undefined;
-    return {
+    const request: StorageRequest = {
       type: "storage",
       command,
       key: this.#token(buf, 1),
@@ -641,6 +639,10 @@ export class RequestParser {
       data: this.#data,
       status: this.#status,
     };
+    if (!tooLarge) return request;
+    // memcached answers (and counts) a refused set once it has skipped the data; the buffer moves on.
+    this.#refused = { ...request, key: request.key.slice() };
+    return this.next();
   }
 
   #parseRetrieval(
@@ -734,8 +736,9 @@ export class RequestParser {
     const key = this.#token(buf, 1);
     const flags = this.#tokens(buf, 3, ntokens);
     const size = itemSize(metaKeyLength(key, flags), metaFlags(flags), length, this.#useCas);
-    if (!this.#dataBlock(next, length, size > this.#maxItemSize)) return undefined;
-    return {
+    const tooLarge = size > this.#maxItemSize;
+    if (!this.#dataBlock(next, length, tooLarge)) return undefined;
+    const request: MetaRequest = {
       type: "meta",
       command: "ms",
       key,
@@ -744,6 +747,9 @@ export class RequestParser {
       status: this.#status,
       tokenCount: ntokens,
     };
+    if (!tooLarge) return request;
+    this.#refused = { ...request, key: key.slice(), flags: flags.map((f) => f.slice()) };
+    return this.next();
   }
 
   /**

@@ -500,6 +500,14 @@ export const GROUPS: TranscriptGroup[] = [
         ],
       },
       {
+        // memcached counts a request once its data is read, so the turn's write waits for it too.
+        name:
+          "a too-large set as the 21st request holds the 20 replies before it until it is skipped",
+        turns: [
+          `${"version\r\n".repeat(20)}set k 0 0 2097153\r\nabc`,
+        ],
+      },
+      {
         name: "a too-large set with noreply also removes the old value",
         turns: [
           `${set("k", "old")}set k 0 0 2097153 noreply\r\n${"x".repeat(2097153)}\r\nget k\r\n`,
