@@ -226,6 +226,73 @@ export type Dial = (port: number) => Promise<Deno.Conn>;
 
 const plain: Dial = (port) => Deno.connect({ hostname: "127.0.0.1", port });
 
+/** One connection whose replies are gathered as they arrive. */
+export class Listener {
+  /** Everything the server has sent, Latin-1. */
+  reply = "";
+  /** When the server last sent something (or a caller says it last heard). */
+  lastHeard = Date.now();
+  /** The server closed the connection; our own hang-up does not count. */
+  closed = false;
+  #conn: Deno.Conn;
+  #hangingUp = false;
+  #reading: Promise<void>;
+
+  private constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+    this.#reading = this.#read();
+  }
+
+  /** Connects to 127.0.0.1:`port` (plain TCP unless `dial` says otherwise) and starts gathering. */
+  static async open(port: number, dial: Dial = plain): Promise<Listener> {
+    const conn = await dial(port);
+    // A TLS connection has no Nagle switch.
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+    return new Listener(conn);
+  }
+
+  async #read(): Promise<void> {
+    const buf = new Uint8Array(64 * 1024);
+    while (true) {
+      const n = await this.#conn.read(buf).catch(() => null);
+      if (n === null) break;
+      this.reply += fromLatin1(buf.subarray(0, n));
+      this.lastHeard = Date.now();
+    }
+    this.closed = !this.#hangingUp;
+  }
+
+  /** Writes the bytes; a server that has closed the connection may refuse them. */
+  async send(bytes: Uint8Array): Promise<void> {
+    try {
+      for (let sent = 0; sent < bytes.length;) sent += await this.#conn.write(bytes.subarray(sent));
+    } catch (error) {
+      if (
+        !(error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionReset)
+      ) {
+        throw error;
+      }
+    }
+  }
+
+  /** Waits until the server has sent nothing for `ms` (from now at least), has closed, or `deadline`. */
+  async quiet(ms: number, deadline = Infinity): Promise<void> {
+    this.lastHeard = Math.max(this.lastHeard, Date.now());
+    while (!this.closed && Date.now() - this.lastHeard < ms && Date.now() < deadline) {
+      await sleep(Math.max(1, ms - (Date.now() - this.lastHeard)));
+    }
+  }
+
+  /** Closes our end and waits for the gathering to stop. */
+  async hangUp(): Promise<void> {
+    this.#hangingUp = true;
+    try {
+      this.#conn.close();
+    } catch { /* closed by the server */ }
+    await this.#reading;
+  }
+}
+
 /** What a server sent over one conversation, and whether it closed the connection. */
 export interface Conversation {
   reply: string;
@@ -241,59 +308,25 @@ export async function converse(
   turns: Turn[],
   dial: Dial = plain,
 ): Promise<Conversation> {
-  const conn = await dial(port);
-  // A TLS connection has no Nagle switch.
-  if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-  let reply = "";
-  let closed = false;
-  let hangingUp = false;
-  let lastHeard = Date.now();
-  const reading = (async () => {
-    const buf = new Uint8Array(64 * 1024);
-    while (true) {
-      const n = await conn.read(buf).catch(() => null);
-      if (n === null) break;
-      reply += fromLatin1(buf.subarray(0, n));
-      lastHeard = Date.now();
-    }
-    // Only an end the server chose counts, not the one we cause by hanging up.
-    closed = !hangingUp;
-  })();
+  const listener = await Listener.open(port, dial);
   try {
     for (const turn of turns) {
-      if (closed) break;
+      if (listener.closed) break;
       if (typeof turn === "object" && !Array.isArray(turn)) {
         await sleep(turn.pauseMs);
         continue;
       }
       const chunks = Array.isArray(turn) ? turn : [turn];
-      try {
-        for (const [i, chunk] of chunks.entries()) {
-          if (i > 0) await sleep(CHUNK_GAP_MS);
-          const bytes = latin1(fillUniques(chunk, reply));
-          for (let sent = 0; sent < bytes.length;) sent += await conn.write(bytes.subarray(sent));
-        }
-      } catch (error) {
-        // A server that has closed the connection may refuse the rest.
-        if (
-          !(error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionReset)
-        ) {
-          throw error;
-        }
+      for (const [i, chunk] of chunks.entries()) {
+        if (i > 0) await sleep(CHUNK_GAP_MS);
+        await listener.send(latin1(fillUniques(chunk, listener.reply)));
       }
-      lastHeard = Math.max(lastHeard, Date.now());
-      while (!closed && Date.now() - lastHeard < QUIET_MS) {
-        await sleep(Math.max(1, QUIET_MS - (Date.now() - lastHeard)));
-      }
+      await listener.quiet(QUIET_MS);
     }
   } finally {
-    hangingUp = true;
-    try {
-      conn.close();
-    } catch { /* closed by the server */ }
-    await reading;
+    await listener.hangUp();
   }
-  return { reply, closed };
+  return { reply: listener.reply, closed: listener.closed };
 }
 
 export function render(conversation: Conversation, normalizer: Normalizer = normalize): string {

@@ -2,7 +2,7 @@
  * Differential tests of the meta protocol: the transcripts in
  * `_meta_transcripts.ts` go to Debian's memcached 1.6.18 and to our server,
  * and the replies must be the same bytes once normalized by
- * `_meta_normalizer.ts`.
+ * `_meta_normalize.ts`, which says what it masks and why.
  *
  * @module
  */
@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { startReference } from "./_servers.ts";
 import { assertSameReplies, flushAll, HAS_MEMCACHED, startOurs, warmUp } from "./_differential.ts";
 import { META_GROUPS } from "./_meta_transcripts.ts";
-import { normalizeMeta } from "./_meta_normalizer.ts";
+import { normalizeMeta } from "./_meta_normalize.ts";
 
 for (const group of META_GROUPS) {
   Deno.test({

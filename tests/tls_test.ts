@@ -22,7 +22,7 @@ import {
   startOurs,
   warmUp,
 } from "./_differential.ts";
-import { normalizeMeta } from "./_meta_normalizer.ts";
+import { normalizeMeta } from "./_meta_normalize.ts";
 import { GROUPS, type TranscriptGroup } from "./_transcripts.ts";
 import { META_GROUPS } from "./_meta_transcripts.ts";
 import { type ServerProcess, startReference } from "./_servers.ts";

@@ -1,6 +1,7 @@
 /**
- * The meta normalizer: the classic one (`_differential.ts`) after masks for
- * the meta values that differ by nature between two servers, each by shape:
+ * The meta protocol's normalizer for differential tests: beyond the classic
+ * one (`normalize` in `_differential.ts`), meta replies carry values that
+ * differ by nature, each masked here by shape:
  *
  * - cas uniques (`c<n>` in HD/VA/EX/NF/NS lines, `cas=<n>` in ME lines)
  *   become `<c1>`, `<c2>`, ... shared with `VALUE` lines, so a unique seen
