@@ -233,7 +233,7 @@ export interface ConnectionInfo {
   state: string;
   /**
    * How much of the reply buffer memcached would already have sent: it
-   * writes after each completed retrieval and every 20 requests. A get with
+   * writes after each completed retrieval, after 21 requests of one read and every 20 after. A get with
    * an over-long key discards the replies queued after this point.
    */
   sentMark: number;
