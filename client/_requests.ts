@@ -7,7 +7,7 @@
  */
 
 import { writeGetLine, writeRequest } from "../protocol/request_encoder.ts";
-import type { StorageCommand } from "../protocol/request_parser.ts";
+import type { StorageCommand } from "../protocol/requests.ts";
 import type { ByteSink } from "../protocol/write_buffer.ts";
 import type { Cluster } from "./_cluster.ts";
 import type { KeyEncoder } from "./_key_encoder.ts";

@@ -45,6 +45,7 @@ export {
   REALTIME_MAXDELTA,
 } from "./limits.ts";
 export { REPLY, REPLY_TEXT, type ReplyName } from "./replies.ts";
+export { RequestParser, type RequestParserOptions } from "./request_parser.ts";
 export {
   type ArithmeticRequest,
   type DataStatus,
@@ -56,8 +57,6 @@ export {
   type QuitRequest,
   type RefreshCertsRequest,
   type Request,
-  RequestParser,
-  type RequestParserOptions,
   type RetrievalCommand,
   type RetrievalRequest,
   type ShutdownRequest,
@@ -67,7 +66,7 @@ export {
   type TouchRequest,
   type VerbosityRequest,
   type VersionRequest,
-} from "./request_parser.ts";
+} from "./requests.ts";
 export {
   type EndResponse,
   type ErrorResponse,

@@ -6,7 +6,7 @@
  */
 
 import { KEY_MAX_LENGTH } from "./limits.ts";
-import type { InvalidRequest, Request } from "./request_parser.ts";
+import type { InvalidRequest, Request } from "./requests.ts";
 import { type ByteSink, encodeWith } from "./write_buffer.ts";
 
 /** Any request a client can send: every parsed request kind but `invalid`. */

@@ -7,7 +7,7 @@
  */
 
 import { REPLY, type ReplyName } from "../protocol/replies.ts";
-import type { Request, RetrievalRequest, StorageRequest } from "../protocol/request_parser.ts";
+import type { Request, RetrievalRequest, StorageRequest } from "../protocol/requests.ts";
 import { writeValueHeader } from "../protocol/response_encoder.ts";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
 import { MetaHandler } from "./_meta_commands.ts";

@@ -9,7 +9,8 @@
  */
 
 import { ProtocolError } from "../protocol/errors.ts";
-import { type Request, RequestParser } from "../protocol/request_parser.ts";
+import { RequestParser } from "../protocol/request_parser.ts";
+import type { Request } from "../protocol/requests.ts";
 import { WriteBuffer } from "../protocol/write_buffer.ts";
 import { type AuthCheck, AuthGate } from "./_auth.ts";
 import type { CommandHandler } from "./_commands.ts";

@@ -8,7 +8,7 @@
  */
 
 import { parseI32, parseU32, parseU64 } from "../protocol/_numbers.ts";
-import type { MetaRequest } from "../protocol/request_parser.ts";
+import type { MetaRequest } from "../protocol/requests.ts";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
 import { relativeExptime } from "./clock.ts";
 import { base64Decode, base64Encode } from "./_base64.ts";

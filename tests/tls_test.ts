@@ -23,7 +23,7 @@ import {
   warmUp,
 } from "./_differential.ts";
 import { normalizeMeta } from "./_meta_normalize.ts";
-import { GROUPS, type TranscriptGroup } from "./_transcripts.ts";
+import { GROUPS, type TranscriptGroup, type Turn } from "./_transcripts.ts";
 import { META_GROUPS } from "./_meta_transcripts.ts";
 import { type ServerProcess, startReference } from "./_servers.ts";
 import { DEBIAN_PYTHON, hasPythonModule } from "./_peers.ts";
@@ -33,13 +33,21 @@ import { runMemcached, runOurs } from "./_cli_runs.ts";
 const HAS_OPENSSL = hasOpenssl();
 
 /**
- * Over TLS every transcript ends with a `version` turn: after a value it
- * swallows (too large), memcached -Z leaves the commands behind it in
- * OpenSSL's buffer until more bytes arrive (measured: `get k` after the
- * swallowed value is answered only once `version` follows). The replies are
- * compared whole, so ours, which answers at once, must still match byte for byte.
+ * Over TLS a transcript whose last turn ends a line gets a `version` turn
+ * after it: after a value it swallows (too large), memcached -Z leaves the
+ * commands behind it in OpenSSL's buffer until more bytes arrive (measured:
+ * `get k` after the swallowed value is answered only once `version`
+ * follows). The replies are compared whole, so ours, which answers at once,
+ * must still match byte for byte. One that ends inside a data block would
+ * take the nudge as data, and needs none: nothing follows the block.
  */
 const NUDGE = "version\r\n";
+
+function nudged(turns: Turn[]): Turn[] {
+  const last = turns.at(-1);
+  const text = typeof last === "string" ? last : Array.isArray(last) ? last.at(-1) : undefined;
+  return text?.endsWith("\r\n") ? [...turns, NUDGE] : turns;
+}
 
 function tlsDial(ca: string): Dial {
   return async (port) => {
@@ -89,7 +97,7 @@ Deno.test({
       await using ours = dialing(await startOurs(args), dial);
       await Promise.all([warmUp(reference.port, dial), warmUp(ours.port, dial)]);
       for (const transcript of group.transcripts) {
-        const turns = [...transcript.turns, NUDGE];
+        const turns = nudged(transcript.turns);
         if (group.flushBefore) {
           await Promise.all([flushAll(reference.port, dial), flushAll(ours.port, dial)]);
         }
