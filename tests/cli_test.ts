@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { hasMemcached, hasPeer } from "./_peers.ts";
 import { freePort } from "./_peers.ts";
 import { Wire } from "./_wire.ts";
+import { assertInspectorPortFree, assertSigusr1StopsGracefully } from "./_sigusr1.ts";
 import { runMemcached as theirs, runOurs as ours } from "./_cli_runs.ts";
 
 const ENTRY = new URL("../server/mod.ts", import.meta.url).pathname;
@@ -170,25 +171,8 @@ async function startTask(
   };
 }
 
-/** Whether anything accepts connections on 127.0.0.1:`port`. */
-async function listening(port: number): Promise<boolean> {
-  try {
-    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.ConnectionRefused) return false;
-    throw error;
-  }
-}
-
-const INSPECTOR_PORT = 9229;
-
 Deno.test("SIGUSR1 stops the server gracefully, as memcached, and never opens Deno's inspector", async () => {
-  assert.equal(
-    await listening(INSPECTOR_PORT),
-    false,
-    `Cannot run the test: something already listens on ${INSPECTOR_PORT}`,
-  );
+  await assertInspectorPortFree();
   const pidFile = await Deno.makeTempFile();
   // As `deno task start` runs it, and as `deno run -A jsr:@x/memcache/server` does.
   for (
@@ -198,29 +182,7 @@ Deno.test("SIGUSR1 stops the server gracefully, as memcached, and never opens De
     ] as const
   ) {
     const server = await startTask([...extra], runner);
-    // Deno installs its own SIGUSR1 handler half a second after start.
-    await new Promise((r) => setTimeout(r, 1200));
-    {
-      using wire = await Wire.connect(server.port);
-      assert.equal(await wire.call("set k 0 0 1\r\nv\r\n"), "STORED\r\n");
-    }
-    server.child.kill("SIGUSR1");
-    let inspector = false;
-    let exited = false;
-    server.child.status.then(() => exited = true);
-    for (const deadline = Date.now() + 5000; !exited && Date.now() < deadline;) {
-      inspector ||= await listening(INSPECTOR_PORT);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    if (!exited) server.child.kill("SIGKILL");
-    const [status, stderr] = await Promise.all([
-      server.child.status,
-      new Response(server.child.stderr).text(),
-    ]);
-    assert.equal(inspector, false, `${how}: the inspector opened on ${INSPECTOR_PORT}: ${stderr}`);
-    assert.equal(status.code, 0, `${how}: ${stderr}`);
-    assert.match(stderr, /^Gracefully stopping$/m, how);
-    assert.doesNotMatch(stderr, /Debugger listening/, how);
+    await assertSigusr1StopsGracefully(server.child, server.port, how);
   }
   await assert.rejects(Deno.stat(pidFile), Deno.errors.NotFound, "the pidfile is removed");
 });

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { freePort } from "./_peers.ts";
 import { Wire } from "./_wire.ts";
+import { assertInspectorPortFree, assertSigusr1StopsGracefully } from "./_sigusr1.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const decoder = new TextDecoder();
 
-Deno.test("deno task compile builds one binary that serves memcached's protocol", async () => {
+Deno.test("deno task compile builds one binary that serves memcached's protocol and stops on SIGUSR1", async () => {
   const dir = await Deno.makeTempDir();
   const binary = `${dir}/memcached`;
   try {
@@ -31,26 +32,29 @@ Deno.test("deno task compile builds one binary that serves memcached's protocol"
     }
     const version = await new Deno.Command(binary, { args: ["-V"], stdout: "piped" }).output();
     assert.equal(decoder.decode(version.stdout), "memcached 1.6.18\n");
+    await assertInspectorPortFree();
     const port = freePort();
     const child = new Deno.Command(binary, {
       args: ["-p", String(port)],
       stdout: "null",
-      stderr: "null",
+      stderr: "piped",
     }).spawn();
-    try {
-      let wire: Wire | undefined;
-      for (let i = 0; i < 250 && wire === undefined; i++) {
-        wire = await Wire.connect(port).catch(() => undefined);
-        if (wire === undefined) await new Promise((r) => setTimeout(r, 20));
-      }
-      assert.ok(wire, "the binary never listened");
+    let wire: Wire | undefined;
+    for (let i = 0; i < 250 && wire === undefined; i++) {
+      wire = await Wire.connect(port).catch(() => undefined);
+      if (wire === undefined) await new Promise((r) => setTimeout(r, 20));
+    }
+    if (wire === undefined) {
+      child.kill("SIGKILL");
+      await child.status;
+      assert.fail(`the binary never listened: ${await new Response(child.stderr).text()}`);
+    }
+    {
       using connection = wire;
       assert.equal(await connection.call("set k 0 0 1\r\nx\r\n"), "STORED\r\n");
       assert.equal(await connection.call("get k\r\n", "END\r\n"), "VALUE k 0 1\r\nx\r\nEND\r\n");
-    } finally {
-      child.kill("SIGTERM");
-      await child.status;
     }
+    await assertSigusr1StopsGracefully(child, port, "the compiled binary");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
