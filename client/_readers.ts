@@ -169,10 +169,17 @@ export interface MetaHit<T> {
   failure?: unknown;
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** A get or gets reply of one key; `hit` makes the result from the value and its cas token. */
 function valueReader<R>(
   codec: ValueCodec,
   key: string,
+  bytes: Uint8Array,
   hit: (value: unknown, cas: bigint) => R,
 ): ReplyReader<R | undefined> {
   let result: R | undefined;
@@ -180,6 +187,14 @@ function valueReader<R>(
   return {
     frame(frame) {
       if (frame.type === "value") {
+        // Another key's value means the replies are out of step: never hand it to this call.
+        if (result !== undefined || failure !== undefined || !sameBytes(frame.key, bytes)) {
+          throw new ProtocolError(
+            `Cannot read reply to get "${key}": the server answered with "${
+              latin1(frame.key).slice(0, 250)
+            }"`,
+          );
+        }
         try {
           result = hit(codec.decode(frame.flags, frame.data, key), frame.cas ?? 0n);
         } catch (error) {
@@ -201,10 +216,15 @@ const asCasValue = (value: unknown, cas: bigint): CasValue<unknown> => ({ value,
  *
  * @param codec Decodes the value.
  * @param key The key, for errors.
+ * @param bytes The key as sent, which the reply's `VALUE` line must echo.
  * @returns The reader: the value, or undefined on a miss.
  */
-export function getReader<T>(codec: ValueCodec, key: string): ReplyReader<T | undefined> {
-  return valueReader(codec, key, asValue) as ReplyReader<T | undefined>;
+export function getReader<T>(
+  codec: ValueCodec,
+  key: string,
+  bytes: Uint8Array,
+): ReplyReader<T | undefined> {
+  return valueReader(codec, key, bytes, asValue) as ReplyReader<T | undefined>;
 }
 
 /**
@@ -212,13 +232,15 @@ export function getReader<T>(codec: ValueCodec, key: string): ReplyReader<T | un
  *
  * @param codec Decodes the value.
  * @param key The key, for errors.
+ * @param bytes The key as sent, which the reply's `VALUE` line must echo.
  * @returns The reader: the value and its cas token, or undefined on a miss.
  */
 export function getsReader<T>(
   codec: ValueCodec,
   key: string,
+  bytes: Uint8Array,
 ): ReplyReader<CasValue<T> | undefined> {
-  return valueReader(codec, key, asCasValue) as ReplyReader<CasValue<T> | undefined>;
+  return valueReader(codec, key, bytes, asCasValue) as ReplyReader<CasValue<T> | undefined>;
 }
 
 /**

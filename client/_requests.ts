@@ -107,7 +107,9 @@ export class Requests {
       const codec = this.#codec;
       // The key was checked by KeyEncoder.encode: the line is written as is.
       const write = (sink: ByteSink) => writeGetLine(sink, command, bytes);
-      const reader = command === "get" ? getReader(codec, key) : getsReader(codec, key);
+      const reader = command === "get"
+        ? getReader(codec, key, bytes)
+        : getsReader(codec, key, bytes);
       return this.#cluster.send(
         bytes,
         write,

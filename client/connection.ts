@@ -320,10 +320,11 @@ export class Connection {
 
   async #writeLoop(conn: Deno.Conn, generation: number): Promise<void> {
     this.#writing = true;
+    let waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
     try {
       while (this.#out.length > 0 && generation === this.#generation) {
         const batch = this.#out;
-        const waiters = this.#written;
+        waiters = this.#written;
         this.#out = this.#spare;
         this.#spare = batch;
         this.#written = [];
@@ -335,17 +336,16 @@ export class Connection {
         // A quiet call is only done once the connection it went on has authenticated.
         if (this.#held !== undefined) this.#held.push(...waiters);
         else for (const w of waiters) w.resolve();
+        waiters = [];
       }
     } catch (cause) {
-      if (generation === this.#generation) {
-        this.#fail(
-          new ConnectionError(`Cannot write to ${this.server}: ${cause}`, {
-            server: this.server,
-            cause,
-          }),
-          true,
-        );
-      }
+      const error = new ConnectionError(`Cannot write to ${this.server}: ${cause}`, {
+        server: this.server,
+        cause,
+      });
+      if (generation === this.#generation) this.#fail(error, true);
+      // A batch in flight when the connection was dropped is no longer in #written: settle it here.
+      for (const w of waiters) w.reject(error);
     } finally {
       if (generation === this.#generation) this.#writing = false;
     }
@@ -354,18 +354,13 @@ export class Connection {
   async #open(): Promise<void> {
     const generation = ++this.#generation;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const connecting: Promise<Deno.Conn> = this.#path !== undefined
-      ? Deno.connect({ transport: "unix", path: this.#path })
-      : this.#tls === undefined
-      ? Deno.connect({ hostname: this.#host, port: this.#port })
-      : Deno.connectTls({
-        hostname: this.#host,
-        port: this.#port,
-        caCerts: this.#tls.caCerts,
-        ...this.#tls.certChain === undefined
-          ? {}
-          : { cert: this.#tls.certChain, key: this.#tls.privateKey ?? "" },
-      });
+    let dialed: Deno.Conn | undefined;
+    const connecting = this.#dial().then(async (conn) => {
+      dialed = conn;
+      // Deno.connectTls resolves before the handshake: a peer that never speaks TLS must time out here.
+      if (this.#tls !== undefined) await (conn as Deno.TlsConn).handshake();
+      return conn;
+    });
     const timedOut = new Promise<"timeout">((r) =>
       timer = setTimeout(() => r("timeout"), this.#connectTimeout)
     );
@@ -373,7 +368,9 @@ export class Connection {
     try {
       const won = await Promise.race([connecting, timedOut]);
       if (won === "timeout") {
-        connecting.then((c) => c.close(), () => {});
+        // Closing a socket stuck in its handshake ends the handshake too, so nothing lingers.
+        if (dialed !== undefined) dialed.close();
+        else connecting.then((c) => c.close(), () => {});
         throw new TimeoutError(
           `Cannot connect to ${this.server}: no answer within ${this.#connectTimeout / 1000} s`,
           { server: this.server },
@@ -410,6 +407,20 @@ export class Connection {
     if (this.pending > 0) this.#arm();
     void this.#readLoop(conn, generation);
     void this.#writeLoop(conn, generation);
+  }
+
+  /** Opens the socket: a unix socket, TCP, or TLS over TCP. */
+  #dial(): Promise<Deno.Conn> {
+    if (this.#path !== undefined) return Deno.connect({ transport: "unix", path: this.#path });
+    if (this.#tls === undefined) return Deno.connect({ hostname: this.#host, port: this.#port });
+    return Deno.connectTls({
+      hostname: this.#host,
+      port: this.#port,
+      caCerts: this.#tls.caCerts,
+      ...this.#tls.certChain === undefined
+        ? {}
+        : { cert: this.#tls.certChain, key: this.#tls.privateKey ?? "" },
+    });
   }
 
   /** Puts the authentication request ahead of everything queued, its reply first in line. */
@@ -451,14 +462,14 @@ export class Connection {
         const n = await conn.read(parser.reserve(READ_SIZE));
         if (generation !== this.#generation) return;
         if (n === null) {
+          // A server closing an idle connection (memcached's idle_timeout) is not down: reopen on next use.
+          const idle = this.pending === 0 && !this.#writing && this.#out.length === 0;
           this.#fail(
             new ConnectionError(
               `Cannot read from ${this.server}: the server closed the connection`,
-              {
-                server: this.server,
-              },
+              { server: this.server },
             ),
-            true,
+            !idle,
           );
           return;
         }
