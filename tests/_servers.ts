@@ -55,19 +55,20 @@ export async function stop(process: Deno.ChildProcess): Promise<void> {
 
 /**
  * Starts our server with memcached-style flags (`-m`, `-I`, `-M`, `-C`, ...)
- * on a free port and waits until it accepts.
+ * on `port` (a free one when not given) and waits until it accepts.
  */
-export async function startOurServer(args: string[] = []): Promise<ServerProcess> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = freePort();
+export async function startOurServer(args: string[] = [], port?: number): Promise<ServerProcess> {
+  // A port of the caller's is tried once; a free one again if another process took it first.
+  for (let attempt = 0; attempt < (port === undefined ? 5 : 1); attempt++) {
+    const at = port ?? freePort();
     const process = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", SERVER_ENTRY, "-l", "127.0.0.1", "-p", String(port), ...args],
+      args: ["run", "-A", SERVER_ENTRY, "-l", "127.0.0.1", "-p", String(at), ...args],
       stdout: "null",
       stderr: "inherit",
     }).spawn();
-    if (await waitForPort(port, process)) {
+    if (await waitForPort(at, process)) {
       return {
-        port,
+        port: at,
         process,
         async [Symbol.asyncDispose]() {
           await stop(process);

@@ -5,8 +5,26 @@
  */
 
 import assert from "node:assert/strict";
-import { Client, ConnectionError, NoServerError, serve } from "../mod.ts";
-import { freePort, hasMemcached } from "./_peers.ts";
+import {
+  Client,
+  ConnectionError,
+  NoServerError,
+  ProtocolError,
+  serve,
+  ServerError,
+  TimeoutError,
+} from "../mod.ts";
+import { fakePeer, readText, writeText } from "./_fake_peer.ts";
+import { freePort, hasMemcached, startMemcached } from "./_peers.ts";
+import { type ServerProcess, startOurServer, startReference } from "./_servers.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Our server and Debian's memcached as processes with the same flags; memcached only when present. */
+const PROCESSES: [string, (args: string[]) => Promise<ServerProcess>][] = [
+  ["our server", startOurServer],
+  ["Debian's memcached", startReference],
+];
 
 function named(error: unknown, server: string): ConnectionError {
   assert.ok(error instanceof ConnectionError, String(error));
@@ -192,5 +210,204 @@ Deno.test("Client reaches memcached over a unix socket (unix:/path)", async () =
     memcached.kill("SIGTERM");
     await memcached.status;
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+for (const [name, start] of PROCESSES) {
+  Deno.test(`Client on ${name}: a SERVER_ERROR amid a pipeline fails only the call that drew it`, async () => {
+    if (name !== "our server" && !hasMemcached()) return;
+    // Past -I (1 MB), a value draws "SERVER_ERROR object too large for cache"; the data is swallowed.
+    await using server = await start([]);
+    await using client = new Client([`127.0.0.1:${server.port}`], {
+      serverMaxValueLength: 4 * 1024 * 1024,
+    });
+    const keys = Array.from({ length: 20 }, (_, i) => `p${i}`);
+    assert.deepEqual(await client.setMulti(keys.map((k) => [k, `v:${k}`] as const)), []);
+    const big = "x".repeat(2 * 1024 * 1024);
+    const calls = await Promise.allSettled([
+      client.get("p0"),
+      client.set("big1", big),
+      client.getMulti(keys),
+      client.set("p1", "v:p1:new"),
+      client.set("big2", big),
+      client.get("p1"),
+      client.getMulti(["p2", "big1", "p3"]),
+    ]);
+    const [get0, big1, multi, set1, big2, get1, multi2] = calls.map((c) =>
+      c.status === "fulfilled" ? c.value : c.reason
+    );
+    assert.equal(get0, "v:p0");
+    for (const error of [big1, big2]) {
+      assert.ok(error instanceof ServerError, String(error));
+      assert.equal(error.line, "SERVER_ERROR object too large for cache");
+    }
+    assert.deepEqual(
+      { ...multi as Record<string, string> },
+      Object.fromEntries(keys.map((k) => [k, `v:${k}`])),
+    );
+    assert.equal(set1, true);
+    assert.equal(get1, "v:p1:new");
+    assert.deepEqual({ ...multi2 as Record<string, string> }, { p2: "v:p2", p3: "v:p3" });
+    // With noreply the server keeps that error to itself and swallows the data: the next get is in step.
+    const [quiet, after] = await Promise.all([
+      client.set("big3", big, { noreply: true }),
+      client.get("p4"),
+    ]);
+    assert.equal(quiet, true);
+    assert.equal(after, "v:p4");
+    assert.deepEqual(client.deadServers, []);
+  });
+
+  Deno.test(`Client on ${name}: a getMulti of 200,000 keys interleaves writes and reads`, async () => {
+    if (name !== "our server" && !hasMemcached()) return;
+    await using server = await start(["-m", "256"]);
+    await using client = new Client([`127.0.0.1:${server.port}`], { socketTimeout: 60 });
+    const keys = Array.from({ length: 200_000 }, (_, i) => `many:${i}`);
+    for (let i = 0; i < keys.length; i += 50_000) {
+      const batch = keys.slice(i, i + 50_000);
+      assert.deepEqual(await client.setMulti(batch.map((k) => [k, k] as const)), []);
+    }
+    // Some keys missing too: the reply is shorter than the 2.4 MB request line.
+    const asked = [...keys, ...keys.slice(0, 1000).map((k) => `${k}:absent`)];
+    const started = performance.now();
+    const found = await client.getMulti<string>(asked);
+    const elapsed = performance.now() - started;
+    assert.equal(Object.keys(found).length, keys.length);
+    for (const key of keys) assert.equal(found[key], key);
+    assert.ok(elapsed < 30_000, `took ${elapsed} ms`);
+  });
+}
+
+Deno.test("Client reconnects after the server closed an idle connection, without marking it dead", async () => {
+  // The first connection answers one get and closes, as memcached's idle_timeout does.
+  await using peer = fakePeer(async (conn, index) => {
+    for (let text = await readText(conn); text !== null; text = await readText(conn)) {
+      await writeText(conn, `VALUE k 16 1\r\n${index}\r\nEND\r\n`);
+      if (index === 0) return conn.close();
+    }
+  });
+  await using client = new Client([`127.0.0.1:${peer.port}`]);
+  assert.equal(await client.get("k"), "0");
+  await sleep(100);
+  assert.equal(await client.get("k"), "1");
+  assert.deepEqual(client.deadServers, []);
+  assert.equal(peer.accepted, 2);
+});
+
+Deno.test("Client reconnects after memcached's idle_timeout closed its connection", async () => {
+  if (!hasMemcached()) return;
+  await using memcached = await startMemcached(["-o", "idle_timeout=1"]);
+  await using client = new Client([`127.0.0.1:${memcached.port}`], { deadRetry: 60 });
+  assert.equal(await client.set("k", "v"), true);
+  // memcached's idle sweep runs every second or two; another client watches for the kick.
+  await using watcher = new Client([`127.0.0.1:${memcached.port}`]);
+  const kicks = async () => Number((await watcher.stats())[0][1].idle_kicks);
+  for (let i = 0; i < 40 && await kicks() === 0; i++) await sleep(250);
+  assert.ok(await kicks() > 0, "memcached closed no idle connection within 10 s");
+  assert.equal(await client.get("k"), "v");
+  assert.deepEqual(client.deadServers, []);
+});
+
+Deno.test("Client times out a TLS handshake the server never answers, within connectTimeout", async () => {
+  await using peer = fakePeer(async (conn) => {
+    while (await readText(conn) !== null) { /* reads the ClientHello and never answers */ }
+  });
+  await using client = new Client([`127.0.0.1:${peer.port}`], {
+    tls: true,
+    connectTimeout: 0.3,
+    socketTimeout: 10,
+  });
+  const started = performance.now();
+  await assert.rejects(client.get("k"), (error: Error) => {
+    assert.ok(error instanceof TimeoutError, String(error));
+    assert.match(error.message, /^Cannot connect to 127\.0\.0\.1:\d+: no answer within 0\.3 s/);
+    return true;
+  });
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed >= 290 && elapsed < 1500, `took ${elapsed} ms`);
+  assert.equal(client.deadServers.length, 1);
+});
+
+Deno.test("Client closes a connection whose replies are out of step, failing the calls on it", async () => {
+  // Answers each get with another key's value, then a line no get has.
+  await using peer = fakePeer(async (conn, index) => {
+    await readText(conn);
+    await writeText(
+      conn,
+      index === 0 ? "VALUE other 16 5\r\nwrong\r\nEND\r\n" : "STORED\r\nEND\r\n",
+    );
+    while (await readText(conn) !== null) { /* answers nothing more */ }
+  });
+  await using client = new Client([`127.0.0.1:${peer.port}`], { deadRetry: 0 });
+  const [first, second] = await Promise.allSettled([client.get("k"), client.get("other")]);
+  assert.equal(first.status, "rejected");
+  assert.ok(first.reason instanceof ProtocolError, String(first.reason));
+  assert.match(first.reason.message, /get "k": the server answered with "other"/);
+  assert.equal(second.status, "rejected");
+  assert.ok(second.reason instanceof ConnectionError, String(second.reason));
+  await assert.rejects(client.get("k"), ProtocolError);
+  assert.equal(peer.accepted, 2);
+});
+
+Deno.test("Client under kill -9 and restart fails fast or fails over, and never mixes keys", async () => {
+  await using steady = await startOurServer();
+  let victim: ServerProcess | undefined = await startOurServer();
+  const victimPort = victim.port;
+  const timeout = 1;
+  await using client = new Client([`127.0.0.1:${steady.port}`, `127.0.0.1:${victimPort}`], {
+    socketTimeout: timeout,
+    connectTimeout: timeout,
+    deadRetry: 1,
+  });
+  try {
+    const callers = 8;
+    const perCaller = 400;
+    let done = 0;
+    let slowest = 0;
+    const failures: unknown[] = [];
+    const wrong: string[] = [];
+    const caller = async (c: number) => {
+      for (let i = 0; i < perCaller; i++) {
+        const key = `load:${(c * 7919 + i * 31) % 600}`;
+        const started = performance.now();
+        try {
+          if (i % 3 === 0) await client.set(key, `${key}=${c}:${i}`);
+          else {
+            const value = await client.get<string>(key);
+            if (value !== undefined && !value.startsWith(`${key}=`)) wrong.push(`${key}: ${value}`);
+          }
+        } catch (error) {
+          failures.push(error);
+        }
+        slowest = Math.max(slowest, performance.now() - started);
+        done++;
+        await sleep(3);
+      }
+    };
+    const load = Promise.all(Array.from({ length: callers }, (_, c) => caller(c)));
+    while (done < callers * perCaller / 4) await sleep(5);
+    victim.process.kill("SIGKILL");
+    await victim.process.status;
+    victim = undefined;
+    await sleep(200);
+    victim = await startOurServer([], victimPort);
+    await load;
+    assert.deepEqual(wrong, []);
+    for (const error of failures) assert.ok(error instanceof ConnectionError, String(error));
+    // Every call ends within its timeout (1 s) plus a margin for a loaded box.
+    assert.ok(slowest < timeout * 1000 + 1500, `slowest call took ${slowest} ms`);
+    // After deadRetry the restarted server takes its keys again.
+    await sleep(1100);
+    const keys = Array.from({ length: 100 }, (_, i) => `back:${i}`);
+    assert.deepEqual(await client.setMulti(keys.map((k) => [k, k] as const)), []);
+    await using direct = new Client([`127.0.0.1:${victimPort}`]);
+    const onVictim = Object.keys(await direct.getMulti(keys)).length;
+    assert.ok(onVictim > 20 && onVictim < 80, `${onVictim} of 100 keys on the restarted server`);
+    assert.deepEqual(client.deadServers, []);
+    console.log(
+      `${failures.length} of ${callers * perCaller} calls failed; slowest ${slowest | 0} ms`,
+    );
+  } finally {
+    await victim?.[Symbol.asyncDispose]();
   }
 });
