@@ -8,12 +8,14 @@
 
 import { ConnectionError, NoServerError } from "../protocol/errors.ts";
 import type { ByteSink } from "../protocol/write_buffer.ts";
-import { Connection, isUnsent, type ReplyReader } from "./connection.ts";
+import { writeRequest } from "../protocol/request_encoder.ts";
+import { Connection, isUnsent, type OpeningRequest, type ReplyReader } from "./connection.ts";
 import { KetamaRouter } from "./ketama_router.ts";
 import { latin1 } from "./_key_encoder.ts";
 import type { DeadServer, ServerAddress } from "./options.ts";
 import type { ClientSettings } from "./_settings.ts";
 import { PythonRouter } from "./python_router.ts";
+import { OK_READER } from "./_readers.ts";
 import type { Router, ServerSpec } from "./router.ts";
 
 interface Server {
@@ -92,6 +94,13 @@ export function parseServers(servers: readonly ServerAddress[]): ServerSpec[] {
 
 const written = () => true;
 
+/** What `flushOnRejoin` sends a server that opens again after it was marked dead. */
+const FLUSH_ON_REJOIN: OpeningRequest = {
+  name: "flush_all",
+  write: (sink) => writeRequest(sink, { type: "flush_all", delay: 0, noreply: false }),
+  reader: OK_READER,
+};
+
 /** A request on one connection: its reply as `reader` reads it, or without a reader `true` once written. */
 function sendOn<T>(
   connection: Connection,
@@ -149,6 +158,9 @@ export class Cluster {
         connectTimeout: settings.connectTimeoutMs,
         socketTimeout: settings.socketTimeoutMs,
         onFailure: (error) => this.#markDead(server, error),
+        // A server back from the dead may hold values overwritten elsewhere meanwhile.
+        opening: () =>
+          settings.flushOnRejoin && server.error !== undefined ? FLUSH_ON_REJOIN : undefined,
         onOpen: () => this.#revive(server),
         tls: settings.tls,
         path: spec.path,

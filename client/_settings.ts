@@ -17,6 +17,7 @@ export interface ClientSettings {
   debug: boolean;
   cacheCas: boolean;
   deadRetryMs: number;
+  flushOnRejoin: boolean;
   socketTimeoutMs: number;
   connectTimeoutMs: number;
   minCompressLen: number;
@@ -38,6 +39,7 @@ const KNOWN: ReadonlySet<string> = new Set<keyof ClientOptions>([
   "connectTimeout",
   "deadRetry",
   "debug",
+  "flushOnRejoin",
   "keyPrefix",
   "legacyZeroHash",
   "minCompressLen",
@@ -193,6 +195,7 @@ export function resolveOptions(options: ClientOptions | undefined): ClientSettin
     debug: boolean(options, "debug", false),
     cacheCas: boolean(options, "cacheCas", false),
     deadRetryMs: seconds(options.deadRetry, "deadRetry", 30, true),
+    flushOnRejoin: boolean(options, "flushOnRejoin", false),
     socketTimeoutMs: seconds(options.socketTimeout, "socketTimeout", 3, false),
     connectTimeoutMs: seconds(options.connectTimeout, "connectTimeout", 3, false),
     minCompressLen: integer(

@@ -48,6 +48,16 @@ export interface ReplyReader<T> {
   value?(span: ValueSpan): void;
 }
 
+/** A request a connection sends ahead of everything queued when it opens. */
+export interface OpeningRequest {
+  /** The command's name, for errors. */
+  name: string;
+  /** Writes the request. */
+  write: (sink: ByteSink) => void;
+  /** Reads its reply; an error reply is a refusal. */
+  reader: ReplyReader<unknown>;
+}
+
 /** Options of {@linkcode Connection}. */
 export interface ConnectionOptions {
   /**
@@ -76,6 +86,15 @@ export interface ConnectionOptions {
    * @default {undefined}
    */
   onOpen?: () => void;
+  /**
+   * Asked each time the connection opens, before `onOpen`: a request to send
+   * ahead of those queued (a `flush_all`, say), or undefined for none. If
+   * the server refuses it, the queued requests fail with a
+   * `ConnectionError` and the connection closes.
+   *
+   * @default {undefined}
+   */
+  opening?: () => OpeningRequest | undefined;
   /**
    * Reach the server through this unix socket instead of TCP.
    *
@@ -154,6 +173,7 @@ export class Connection {
   #socketTimeout: number;
   #onFailure: ((error: ConnectionError) => void) | undefined;
   #onOpen: (() => void) | undefined;
+  #opening: (() => OpeningRequest | undefined) | undefined;
   #auth: ClientAuthOptions | undefined;
   /** While the connection authenticates: quiet calls written, settled by its outcome. */
   #held: { resolve: () => void; reject: (e: unknown) => void }[] | undefined;
@@ -195,6 +215,7 @@ export class Connection {
     this.#socketTimeout = options.socketTimeout ?? 3000;
     this.#onFailure = options.onFailure;
     this.#onOpen = options.onOpen;
+    this.#opening = options.opening;
     this.#tls = options.tls;
     this.#auth = options.auth;
   }
@@ -398,7 +419,10 @@ export class Connection {
     // Small pipelined requests must not wait for Nagle; TLS connections have no such switch.
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     this.#conn = conn;
+    const opening = this.#opening?.();
     this.#onOpen?.();
+    // Each goes ahead of what is queued: the opening request, then ahead of it the authentication.
+    if (opening !== undefined) this.#sendOpening(opening);
     if (this.#auth !== undefined) this.#authenticate(this.#auth);
     const deadline = performance.now() + this.#socketTimeout;
     for (let i = this.#head; i < this.#pending.length; i++) {
@@ -423,36 +447,68 @@ export class Connection {
     });
   }
 
-  /** Puts the authentication request ahead of everything queued, its reply first in line. */
-  #authenticate(auth: ClientAuthOptions): void {
+  /**
+   * Puts a request ahead of everything queued, its reply first in line; the
+   * quiet calls queued wait for its outcome. If the server refuses it,
+   * `refused` makes the error everything queued fails with.
+   */
+  #prepend(
+    write: (sink: ByteSink) => void,
+    reader: ReplyReader<unknown>,
+    refused: (error: unknown) => { error: ConnectionError | AuthError; report: boolean },
+  ): void {
     const queued = this.#out;
     const out = this.#spare;
-    writeAuth(out, auth);
+    write(out);
     out.bytes(queued.view());
     queued.clear();
     this.#out = out;
     this.#spare = queued;
+    const outer = this.#held;
     this.#held = [];
     this.#pending.splice(this.#head, 0, {
-      reader: authReader(this.server, auth.username),
+      reader,
       resolve: () => {
         const held = this.#held ?? [];
-        this.#held = undefined;
-        for (const w of held) w.resolve();
+        this.#held = outer;
+        // Under an outer request (authentication over an opening one), its outcome settles them.
+        if (outer !== undefined) outer.push(...held);
+        else for (const w of held) w.resolve();
       },
       reject: (error) => {
         // A broken connection fails everything itself; a refusal fails it here.
         if (error instanceof ConnectionError) return;
-        const line = error instanceof MemcacheError ? error.line ?? "" : String(error);
-        this.#fail(
-          error instanceof AuthError ? error : authError(this.server, auth.username, line),
-          false,
-        );
+        const failure = refused(error);
+        this.#fail(failure.error, failure.report);
       },
       deadline: Infinity,
       abandoned: false,
       cleanup: undefined,
     });
+  }
+
+  /** Authenticates ahead of everything queued. */
+  #authenticate(auth: ClientAuthOptions): void {
+    this.#prepend((sink) => writeAuth(sink, auth), authReader(this.server, auth.username), (e) => {
+      const line = e instanceof MemcacheError ? e.line ?? "" : String(e);
+      return {
+        error: e instanceof AuthError ? e : authError(this.server, auth.username, line),
+        report: false,
+      };
+    });
+  }
+
+  /** Sends the opening request ahead of everything queued; a refusal leaves the server failed. */
+  #sendOpening(request: OpeningRequest): void {
+    this.#prepend(request.write, request.reader, (cause) => ({
+      error: new ConnectionError(
+        `Cannot open ${this.server}: it refused ${request.name} (${
+          (cause as Error).message ?? cause
+        })`,
+        { server: this.server, cause },
+      ),
+      report: true,
+    }));
   }
 
   async #readLoop(conn: Deno.Conn, generation: number): Promise<void> {

@@ -66,6 +66,18 @@ export interface ClientOptions {
    */
   deadRetry?: number;
   /**
+   * Send `flush_all` to a server that was marked dead, ahead of anything
+   * else, when the client reconnects to it. While it was left out its keys
+   * were read and written on other servers, so the values it still holds may
+   * be older than those; python-memcached serves them. Flushing empties the
+   * server for every client that shares it, so it suits a cluster where a
+   * miss costs less than a stale value. A server that refuses `flush_all`
+   * (memcached's `-F`) stays dead.
+   *
+   * @default {false}
+   */
+  flushOnRejoin?: boolean;
+  /**
    * Seconds a reply may take (python-memcached's `socket_timeout`); fractions allowed.
    *
    * @default {3}

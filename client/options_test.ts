@@ -7,6 +7,7 @@ const SERVERS = ["127.0.0.1:11211"];
 const BAD: Record<keyof ClientOptions, { wrongType: unknown[]; outOfRange?: unknown[] }> = {
   debug: { wrongType: ["yes", 1] },
   cacheCas: { wrongType: ["true", 0] },
+  flushOnRejoin: { wrongType: ["yes", 1] },
   deadRetry: { wrongType: ["30s", true], outOfRange: [-1, NaN, Infinity, 3e6] },
   socketTimeout: { wrongType: ["3s", null], outOfRange: [-1, 0, NaN, Infinity, 3e6] },
   connectTimeout: { wrongType: ["3s", {}], outOfRange: [-0.5, 0, NaN, -Infinity] },
