@@ -411,3 +411,58 @@ Deno.test("Client under kill -9 and restart fails fast or fails over, and never 
     await victim?.[Symbol.asyncDispose]();
   }
 });
+
+Deno.test("Client with flushOnRejoin empties a server back from the dead instead of serving its stale values", async () => {
+  await using steady = await startOurServer();
+  await using frozen = await startOurServer();
+  const servers = [`127.0.0.1:${steady.port}`, `127.0.0.1:${frozen.port}`];
+  const options = { socketTimeout: 0.3, connectTimeout: 0.3, deadRetry: 0.5 };
+  await using direct = new Client([servers[1]]);
+  for (const flushOnRejoin of [false, true]) {
+    await using client = new Client(servers, { ...options, flushOnRejoin });
+    // A key the frozen server holds, written while both were live.
+    let key = "";
+    for (let i = 0; key === ""; i++) {
+      await client.set(`r${i}`, "old");
+      if (await direct.get(`r${i}`) === "old") key = `r${i}`;
+    }
+    frozen.process.kill("SIGSTOP");
+    try {
+      await assert.rejects(client.get(key), TimeoutError);
+      // Left out of routing, its key is written on the other server.
+      assert.equal(await client.set(key, "new"), true);
+      assert.equal(await client.get(key), "new");
+    } finally {
+      frozen.process.kill("SIGCONT");
+    }
+    await sleep(600);
+    // Back in routing: python-memcached's trade serves the old value; the flush makes it a miss.
+    assert.equal(await client.get(key), flushOnRejoin ? undefined : "old");
+    assert.deepEqual(client.deadServers, []);
+  }
+});
+
+Deno.test("Client with flushOnRejoin keeps a server dead that refuses flush_all (-F)", async () => {
+  if (!hasMemcached()) return;
+  await using memcached = await startMemcached(["-F"]);
+  const server = `127.0.0.1:${memcached.port}`;
+  await using client = new Client([server], { flushOnRejoin: true, deadRetry: 0 });
+  memcached.process.kill("SIGSTOP");
+  await using short = new Client([server], {
+    flushOnRejoin: true,
+    socketTimeout: 0.2,
+    deadRetry: 0,
+  });
+  try {
+    await assert.rejects(short.get("k"), TimeoutError);
+  } finally {
+    memcached.process.kill("SIGCONT");
+  }
+  await assert.rejects(short.get("k"), (error: Error) => {
+    assert.ok(error instanceof ConnectionError, String(error));
+    assert.match(error.message, /Cannot open .*: it refused flush_all \(.*flush_all not allowed/);
+    return true;
+  });
+  // A client whose connection never failed sends no flush.
+  assert.equal(await client.set("k", "v"), true);
+});
