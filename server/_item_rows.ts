@@ -46,6 +46,22 @@ export const ROW = Object.freeze({
   INFO_ACTIVE: 1 << 21,
 });
 
+/**
+ * Bytes of each item's chunk held beside its page rather than in it:
+ * memcached's item header (48 bytes, and 8 of cas when cas is on), which
+ * every item's size counts. They pay for the item's row (52 bytes) and its
+ * chunk's owner entry (4 bytes); with cas off, 8 bytes an item lie beyond `-m`.
+ *
+ * @param useCas Whether items get cas uniques.
+ * @returns The bytes of each chunk that are not held in its page.
+ */
+export function rowHeaderBytes(useCas: boolean): number {
+  return 48 + (useCas ? 8 : 0);
+}
+
+/** The most bytes of rows allocated at once; past them the rows grow by doubling. */
+const RESERVE_LIMIT = 256 * 1024 * 1024;
+
 const { F_FLAGS, F_CAS_LO, F_CAS_HI, F_VLEN, F_NEXT, F_INFO, STRIDE } = ROW;
 
 const TWO_32 = 4294967296;
@@ -53,16 +69,25 @@ const TWO_32 = 4294967296;
 /** The rows and their slots: a free list of released slots, then a high-water mark. */
 export class ItemRows {
   /** STRIDE fields per slot; replaced by a larger array when slots run out. */
-  meta: Int32Array = new Int32Array(1024 * STRIDE);
+  meta: Int32Array;
   /** Whether items get cas uniques (memcached's `-C` turns them off). */
   readonly useCas: boolean;
   #count = 0;
   #free = -1;
   #casId = 0;
 
-  /** Creates rows for items with or without cas uniques. */
-  constructor(useCas: boolean) {
+  /**
+   * Creates rows for items with or without cas uniques.
+   *
+   * @param useCas Whether items get cas uniques.
+   * @param maxItems The most items the memory limit lets live at once.
+   */
+  constructor(useCas: boolean, maxItems = 1024) {
     this.useCas = useCas;
+    // Rows never touched cost address space, not memory; reserving all the
+    // limit allows means no copy, which would hold old and new rows at once.
+    const slots = Math.max(1024, Math.min(maxItems + 1, RESERVE_LIMIT / (STRIDE * 4)));
+    this.meta = new Int32Array(Math.floor(slots) * STRIDE);
   }
 
   /** A free slot; `meta` may be a new array afterwards. */

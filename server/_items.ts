@@ -8,6 +8,7 @@
  * @module
  */
 
+import { itemSize } from "../protocol/limits.ts";
 import type { HashIndex } from "./_hash_index.ts";
 import { COUNTER, type ItemStats, type SlabClassStats, type StoreStats } from "./_item_stats.ts";
 import { casAt, classAt, type ItemRows, ROW, setCas } from "./_item_rows.ts";
@@ -145,6 +146,14 @@ export class Items implements ItemView {
     return (this.#rows.meta[slot * STRIDE + F_INFO] & INFO_KEY_BINARY) !== 0;
   }
 
+  /**
+   * The size class of an item as memcached's slabs_clsid picks it: by the
+   * item's whole size, the header its row stands for included.
+   */
+  classFor(keyLength: number, flags: number, valueLength: number): number {
+    return this.#slab.classFor(itemSize(keyLength, flags, valueLength, this.#rows.useCas));
+  }
+
   /** memcached's do_item_get: finds a live item, unlinking a dead one on the way. */
   lookup(key: Uint8Array, hash: number, now: number): number {
     const slot = this.#index.find(key, hash);
@@ -221,9 +230,16 @@ export class Items implements ItemView {
   reserve(slot: number, vlen: number, keep: number, now: number): boolean {
     const meta = this.#rows.meta;
     const base = slot * STRIDE;
+    const cls = this.classFor(meta[base + F_INFO] & 0xff, meta[base + F_FLAGS], vlen);
+    return this.#reserveIn(slot, cls, keep, now);
+  }
+
+  /** {@linkcode Items.prototype.reserve} with the new class already known. */
+  #reserveIn(slot: number, cls: number, keep: number, now: number): boolean {
+    const meta = this.#rows.meta;
+    const base = slot * STRIDE;
     const klen = meta[base + F_INFO] & 0xff;
     const oldCls = classAt(meta, base);
-    const cls = this.#slab.classFor(klen + vlen + 2);
     if (cls !== oldCls && !this.#move(slot, cls, klen + keep, now)) return false;
     this.#lru.remove(slot, oldCls);
     this.#stats.leave(oldCls, this.#rows.size(base));
@@ -278,9 +294,11 @@ export class Items implements ItemView {
    */
   rewrite(slot: number, value: Uint8Array, flags: number, exptime: number, now: number): boolean {
     const vlen = value.length;
-    if (!this.reserve(slot, vlen, 0, now)) return false;
-    const meta = this.#rows.meta;
     const base = slot * STRIDE;
+    // The new flags may change the item's size, and so its class.
+    const cls = this.classFor(this.#rows.meta[base + F_INFO] & 0xff, flags, vlen);
+    if (!this.#reserveIn(slot, cls, 0, now)) return false;
+    const meta = this.#rows.meta;
     const page = this.#slab.pages[meta[base + F_PAGE]];
     const start = meta[base + F_OFFSET] + (meta[base + F_INFO] & 0xff);
     page.set(value, start);

@@ -376,7 +376,7 @@ export class Lru {
     const from = slab.detachPage(victim);
     const owners = slab.owners[victim];
     const carved = slab.pageCarved[victim];
-    const size = slab.chunkSize[from];
+    const size = slab.stride[from];
     const source = slab.pages[victim];
     const row = from * C_COUNT;
     for (let i = 0; i < carved; i++) {

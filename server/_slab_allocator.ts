@@ -3,6 +3,10 @@
  * bytes live here, and the memory limit counts the pages handed out. The
  * allocator knows chunks and their owners (slot numbers), not items.
  *
+ * A chunk's first `headerSize` bytes are counted but not held in its page:
+ * they are the item's row, kept beside the pages in typed arrays, so rows and
+ * pages together stay within the limit as memcached's chunks do.
+ *
  * @module
  */
 
@@ -29,6 +33,13 @@ export interface SlabAllocatorOptions {
   growthFactor: number;
   /** The largest chunk any item may need; above half a page it gets a class of its own. */
   maxItemSize: number;
+  /**
+   * Bytes of each chunk held outside its page (the item's row), counted
+   * against `maxBytes` all the same.
+   *
+   * @default {0}
+   */
+  headerSize?: number;
 }
 
 /** The chunk sizes memcached's `slabs_init` makes, ids from 1; index 0 is unused. */
@@ -63,8 +74,10 @@ export class SlabAllocator {
   readonly chunkSize: Int32Array;
   /** Chunks in one page by class id. */
   readonly perPage: Int32Array;
-  /** Bytes in one page by class id (a page, or one chunk for a class bigger than a page). */
+  /** Bytes in one page by class id (a page, or one chunk for a class bigger than a page), as counted. */
   readonly pageBytes: Float64Array;
+  /** Bytes a chunk takes in its page by class id: its size less the header held outside. */
+  readonly stride: Int32Array;
   /** The byte limit on pages handed out. */
   readonly maxBytes: number;
   /** Bytes of pages handed out, the pool included (memcached's `total_malloced`). */
@@ -75,7 +88,7 @@ export class SlabAllocator {
   allocPage = 0;
   /** Byte offset in its page of the chunk the last successful `alloc` returned. */
   allocOffset = 0;
-  /** Page bytes by page index. */
+  /** Page bytes by page index: a chunk of class c at `index * stride[c]`. */
   pages: Uint8Array[] = [];
   /** The owner (slot) of each carved chunk by page index, -1 when free. */
   owners: Int32Array[] = [];
@@ -95,6 +108,8 @@ export class SlabAllocator {
   #tableLimit: number;
   #pool: number[] = [];
   #deadPages: number[] = [];
+  /** Bytes each page counts against the limit, by page index. */
+  #counted: number[] = [];
 
   /** Builds the classes; no page is allocated until the first `alloc`. */
   constructor(options: SlabAllocatorOptions) {
@@ -105,6 +120,10 @@ export class SlabAllocator {
     this.chunkSize = new Int32Array(sizes);
     this.perPage = new Int32Array(n);
     this.pageBytes = new Float64Array(n);
+    // Classes too small for any item's header never hold one: their stride is 0.
+    this.stride = new Int32Array(
+      sizes.map((size) => Math.max(0, size - (options.headerSize ?? 0))),
+    );
     for (let c = 1; c < n; c++) {
       const size = sizes[c];
       if (size <= options.pageSize) {
@@ -174,7 +193,7 @@ export class SlabAllocator {
     this.owners[page][index] = owner;
     if (this.pageUsed[page]++ === 0) this.emptyPages--;
     this.allocPage = page;
-    this.allocOffset = index * this.chunkSize[cls];
+    this.allocOffset = index * this.stride[cls];
     return true;
   }
 
@@ -183,10 +202,10 @@ export class SlabAllocator {
     const cls = this.pageClass[page];
     if (--this.pageUsed[page] === 0 && cls !== DETACHED) this.emptyPages++;
     if (cls === DETACHED) {
-      this.owners[page][(offset / this.chunkSize[this.#detachedFrom]) | 0] = -1;
+      this.owners[page][(offset / this.stride[this.#detachedFrom]) | 0] = -1;
       return;
     }
-    const index = (offset / this.chunkSize[cls]) | 0;
+    const index = (offset / this.stride[cls]) | 0;
     this.owners[page][index] = -1;
     let stack = this.#free[cls];
     const n = this.#freeLen[cls];
@@ -216,7 +235,7 @@ export class SlabAllocator {
     const bytes = this.pageBytes[cls];
     if (this.memBytes + bytes <= this.maxBytes) return true;
     let pooled = 0;
-    for (const p of this.#pool) pooled += this.pages[p].length;
+    for (const p of this.#pool) pooled += this.#counted[p];
     return this.memBytes - pooled + bytes <= this.maxBytes;
   }
 
@@ -269,11 +288,14 @@ export class SlabAllocator {
 
   #newPage(cls: number): number {
     const bytes = this.pageBytes[cls];
+    const held = this.perPage[cls] * this.stride[cls];
     let page = -1;
     for (let i = 0; i < this.#pool.length; i++) {
-      if (this.pages[this.#pool[i]].length === bytes) {
+      if (this.#counted[this.#pool[i]] === bytes) {
         page = this.#pool[i];
         this.#pool.splice(i, 1);
+        // A page carved for a class with a smaller stride holds too few bytes for this one.
+        if (this.pages[page].length < held) this.pages[page] = new Uint8Array(held);
         break;
       }
     }
@@ -281,7 +303,8 @@ export class SlabAllocator {
       // Pooled pages of another size give their memory back first.
       while (this.memBytes + bytes > this.maxBytes && this.#pool.length > 0) {
         const p = this.#pool.pop()!;
-        this.memBytes -= this.pages[p].length;
+        this.memBytes -= this.#counted[p];
+        this.#counted[p] = 0;
         this.pages[p] = EMPTY_PAGE;
         this.owners[p] = EMPTY_OWNERS;
         this.#deadPages.push(p);
@@ -291,13 +314,15 @@ export class SlabAllocator {
       if (page === this.pages.length) {
         this.pages.push(EMPTY_PAGE);
         this.owners.push(EMPTY_OWNERS);
+        this.#counted.push(0);
         if (page === this.pageClass.length) {
           this.pageClass = grow(this.pageClass);
           this.pageUsed = grow(this.pageUsed);
           this.pageCarved = grow(this.pageCarved);
         }
       }
-      this.pages[page] = new Uint8Array(bytes);
+      this.pages[page] = new Uint8Array(held);
+      this.#counted[page] = bytes;
       this.memBytes += bytes;
     }
     this.owners[page] = new Int32Array(this.perPage[cls]);

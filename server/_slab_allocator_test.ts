@@ -141,3 +141,22 @@ Deno.test("SlabAllocator gives a pooled page to the next class that needs one", 
   assert.equal(slab.classPages[3], 1);
   assert.equal(slab.memBytes, 1024);
 });
+
+Deno.test("SlabAllocator holds a chunk's header outside its page but counts it against the limit", () => {
+  const slab = new SlabAllocator({ ...DEFAULTS, maxBytes: 2 * 1024 * 1024, headerSize: 56 });
+  assert.equal(slab.stride[1], 96 - 56);
+  assert.ok(slab.alloc(1, 7));
+  assert.ok(slab.alloc(1, 8));
+  assert.equal(slab.allocOffset, 96 - 56);
+  assert.equal(slab.pages[slab.allocPage].length, 10922 * (96 - 56));
+  assert.equal(slab.memBytes, 1024 * 1024);
+  slab.free(slab.allocPage, slab.allocOffset);
+  assert.equal(slab.freeChunks(1), 10922 - 1);
+  assert.ok(slab.alloc(1, 9));
+  assert.equal(slab.allocOffset, 96 - 56);
+  assert.equal(slab.owners[slab.allocPage][1], 9);
+  // The second page is the last the limit allows, however few bytes each holds.
+  assert.ok(slab.alloc(2, 10));
+  assert.equal(slab.memBytes, 2 * 1024 * 1024);
+  assert.equal(slab.canGrow(3), false);
+});

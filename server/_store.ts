@@ -16,7 +16,7 @@ import { itemSize, KEY_MAX_LENGTH } from "../protocol/limits.ts";
 import { HashIndex, hashKey } from "./_hash_index.ts";
 import { Items } from "./_items.ts";
 import { COUNTER, ItemStats, type SlabClassStats, type StoreStats } from "./_item_stats.ts";
-import { casAt, classAt, ItemRows, ROW, setCas } from "./_item_rows.ts";
+import { casAt, classAt, ItemRows, ROW, rowHeaderBytes, setCas } from "./_item_rows.ts";
 import { Lru } from "./_lru.ts";
 import { SlabAllocator } from "./_slab_allocator.ts";
 import type {
@@ -140,8 +140,17 @@ export class Store {
     }
     this.#clock = clock;
     this.#maxItemSize = maxItemSize;
-    this.#slab = new SlabAllocator({ maxBytes, pageSize, minChunkSize, growthFactor, maxItemSize });
-    this.#rows = new ItemRows(useCas);
+    this.#slab = new SlabAllocator({
+      maxBytes,
+      pageSize,
+      minChunkSize,
+      growthFactor,
+      maxItemSize,
+      headerSize: rowHeaderBytes(useCas),
+    });
+    // The smallest item takes the smallest chunk that fits it, which bounds the items -m holds.
+    const smallest = this.#slab.chunkSize[this.#slab.classFor(itemSize(1, 0, 0, useCas))];
+    this.#rows = new ItemRows(useCas, Math.ceil(maxBytes / smallest));
     this.#index = new HashIndex(this.#rows, this.#slab.pages, hashPower);
     this.#stats = new ItemStats(this.#slab.largest);
     this.#lru = new Lru(this.#rows, this.#index, this.#slab, this.#stats, evict);
@@ -418,7 +427,7 @@ export class Store {
    */
   vivify(key: Uint8Array, value: Uint8Array): number {
     const klen = checkKey(key);
-    const cls = this.#slab.classFor(klen + value.length + 2);
+    const cls = this.#items.classFor(klen, 0, value.length);
     return this.#items.insert(key, value, 0, 0, cls, hashKey(key), this.#clock.now());
   }
 
@@ -550,7 +559,7 @@ export class Store {
       }
       return "TOO_LARGE";
     }
-    const cls = this.#slab.classFor(klen + vlen + 2);
+    const cls = this.#items.classFor(klen, flags, vlen);
     const counts = this.#stats.byClass;
     counts[cls * C_COUNT + C_CMD_SET]++;
     const slot = this.#items.lookup(key, hash, now);
