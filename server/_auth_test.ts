@@ -28,6 +28,7 @@ function info(): ConnectionInfo {
     state: "",
     sentMark: 0,
     requests: 0,
+    yieldDue: false,
   };
 }
 

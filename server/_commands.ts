@@ -19,9 +19,6 @@ import type { ConnectionInfo, ItemView, ServerControl, Settings } from "./_types
 /** Every request but a retrieval, which {@linkcode CommandHandler.prototype.retrieve} answers. */
 export type NonRetrieval = Exclude<Request, RetrievalRequest>;
 
-/** memcached answers this many requests of one connection before it writes (`-R`). */
-const REQUESTS_PER_EVENT = 20;
-
 /** Past this many reply bytes, a retrieval pauses so the connection can write. */
 const RETRIEVAL_HIGH_WATER = 1024 * 1024;
 const CRLF = REPLY.END.subarray(3);
@@ -117,13 +114,18 @@ export class CommandHandler {
   }
 
   /**
-   * memcached writes once a turn's REQUESTS_PER_EVENT requests are done: what it
+   * memcached writes once a turn's `-R` requests are done: what it
    * has buffered by then counts as sent. The first turn of a read serves one
    * more, since it starts parsing without counting one (21, 41, 61, ...).
+   * There memcached also yields to its other connections (`conn_yields`).
    */
   #counted(out: WriteBuffer, connection: ConnectionInfo): void {
     const n = ++connection.requests;
-    if (n > 1 && n % REQUESTS_PER_EVENT === 1) connection.sentMark = out.length;
+    if (n > 1 && n % this.#settings.requestsPerEvent === 1) {
+      connection.sentMark = out.length;
+      connection.yieldDue = true;
+      this.#stats.connYields++;
+    }
   }
 
   /** Whether the connection stays open. */

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import { ProtocolError } from "../protocol/errors.ts";
 import { RequestParser } from "../protocol/request_parser.ts";
 import type { Request } from "../protocol/requests.ts";
@@ -26,6 +27,8 @@ export interface ConnectionSettings {
   useCas: boolean;
   /** 1 logs errors, 2 also every connection opened and closed. */
   verbosity: number;
+  /** Requests (or reads) served before the other connections get a turn (`-R`). */
+  requestsPerEvent: number;
   /** Where single gets read ahead with the other connections' of the same turn. */
   turn: PrefetchTurn;
   /** With an auth file (`-Y`): checks credentials; the connection must authenticate first. */
@@ -36,6 +39,15 @@ export interface ConnectionSettings {
 const WRITE_HIGH_WATER = 1024 * 1024;
 
 let nextConnectionId = 1;
+
+/**
+ * Resolves after the event loop has polled every socket once. A read of
+ * bytes already in the kernel resolves without turning the loop, so a
+ * connection that never waits must give the others their turn this way.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /** One client connection: read, parse every complete request, answer into one buffer, write once. */
 export class Connection {
@@ -51,6 +63,7 @@ export class Connection {
   #closed = false;
   #finish!: () => void;
   #verbosity: number;
+  #perEvent: number;
   #turn: PrefetchTurn;
   /** Until the client authenticates (`-Y`), its bytes go here instead of the parser. */
   #gate: AuthGate | undefined;
@@ -68,6 +81,7 @@ export class Connection {
     this.#handler = handler;
     this.#stats = stats;
     this.#verbosity = settings.verbosity;
+    this.#perEvent = settings.requestsPerEvent;
     this.#turn = settings.turn;
     this.#gate = settings.auth === undefined ? undefined : new AuthGate(settings.auth, stats);
     this.#parser = new RequestParser({
@@ -82,6 +96,7 @@ export class Connection {
       state: "conn_waiting",
       sentMark: 0,
       requests: 0,
+      yieldDue: false,
     };
     this.done = new Promise((resolve) => this.#finish = resolve);
     // Small replies must not wait for Nagle; a unix socket has no such switch.
@@ -104,8 +119,16 @@ export class Connection {
     const handler = this.#handler;
     const info = this.info;
     if (this.#verbosity > 1) console.error(`<${info.id} new client connection`);
+    // Reads and requests since this connection last let the others have a turn.
+    let reads = 0;
+    let served = 0;
     try {
       reading: while (!this.#closed) {
+        if (reads >= this.#perEvent || served >= this.#perEvent) {
+          await nextTurn();
+          reads = served = 0;
+          if (this.#closed) break;
+        }
         info.state = "conn_waiting";
         // Reading what memcached reads makes the same batches, so the same replies go out together.
         const size = parser.readSize();
@@ -114,6 +137,7 @@ export class Connection {
         if (room.length === 0) break;
         const n = await this.#conn.read(room);
         if (n === null) break;
+        reads++;
         (this.#gate ?? parser).commit(n);
         this.#stats.bytesRead += n;
         info.state = "conn_parse_cmd";
@@ -150,6 +174,13 @@ export class Connection {
             break reading;
           }
           if (out.length >= WRITE_HIGH_WATER) await this.#flush();
+          served++;
+          if (info.yieldDue) {
+            info.yieldDue = false;
+            await nextTurn();
+            reads = served = 0;
+            if (this.#closed) break reading;
+          }
         }
         // memcached writes nothing while a data block is unfinished but what it had sent before.
         const held = parser.inDataBlock ? out.view().slice(info.sentMark) : undefined;

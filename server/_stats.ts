@@ -41,6 +41,8 @@ export class ServerStats {
   totalConnections = 0;
   rejectedConnections = 0;
   connectionStructures = 0;
+  /** Times a connection gave the others a turn after memcached's `-R` requests (`conn_yields`). */
+  connYields = 0;
   #clock: Clock;
   #settings: Settings;
   #tcpPort: () => number | undefined;
@@ -98,6 +100,7 @@ export class ServerStats {
         "bytesWritten",
         "totalConnections",
         "rejectedConnections",
+        "connYields",
       ] as const
     ) {
       this[name] = 0;
@@ -162,7 +165,7 @@ export class ServerStats {
     stat(out, "listen_disabled_num", 0);
     stat(out, "time_in_listen_disabled_us", 0);
     stat(out, "threads", settings.threads);
-    stat(out, "conn_yields", 0);
+    stat(out, "conn_yields", this.connYields);
     stat(out, "hash_power_level", s.hashPowerLevel);
     stat(out, "hash_bytes", s.hashBytes);
     stat(out, "hash_is_expanding", 0);
@@ -244,7 +247,7 @@ export class ServerStats {
       ["num_threads_per_udp", settings.threads],
       ["stat_key_prefix", ":"],
       ["detail_enabled", "no"],
-      ["reqs_per_event", 20],
+      ["reqs_per_event", settings.requestsPerEvent],
       ["cas_enabled", settings.cas ? "yes" : "no"],
       ["tcp_backlog", 1024],
       ["binding_protocol", "ascii"],

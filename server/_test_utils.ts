@@ -36,6 +36,7 @@ export const SETTINGS: Settings = {
   version: "1.6.18",
   socketPath: undefined,
   socketMask: 0o700,
+  requestsPerEvent: 20,
 };
 
 /** A store on a manual clock started at Unix time 1,700,000,000. */

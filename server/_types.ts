@@ -220,6 +220,8 @@ export interface Settings {
   socketMask: number;
   /** The auth file (`-Y`), when connections must authenticate. */
   authFile?: string;
+  /** Requests one connection is served before the others get a turn (`-R`). */
+  requestsPerEvent: number;
 }
 
 /** A connection as the handlers see it: what `stats conns` shows, and where its replies stand. */
@@ -239,6 +241,8 @@ export interface ConnectionInfo {
   sentMark: number;
   /** Requests handled since the last write. */
   requests: number;
+  /** Set where memcached would yield to its other connections; the connection clears it. */
+  yieldDue: boolean;
 }
 
 /** What the handlers may ask of the server around them. */

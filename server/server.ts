@@ -106,6 +106,13 @@ export interface ServeOptions {
    */
   threads?: number;
   /**
+   * Requests one connection is served before the others get a turn
+   * (memcached's `-R`); a connection also yields after as many reads.
+   *
+   * @default {20}
+   */
+  requestsPerEvent?: number;
+  /**
    * Require ASCII authentication (`-Y`): a file of `user:password` lines,
    * read at start (needs `--allow-read`) and again on
    * {@linkcode MemcacheServer.reload}. Until a connection sends
@@ -198,6 +205,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
     socketPath: options?.socketPath,
     socketMask: options?.socketMask ?? 0o700,
     authFile: options?.authFile,
+    requestsPerEvent: options?.requestsPerEvent ?? 20,
   };
   // memcached listens on the unix socket alone when it is given one.
   const specs = settings.socketPath === undefined
@@ -256,6 +264,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
       maxItemSize: settings.maxItemSize,
       useCas: settings.cas,
       verbosity: settings.verbosity,
+      requestsPerEvent: settings.requestsPerEvent,
       turn,
       auth: users === undefined ? undefined : auth,
     });

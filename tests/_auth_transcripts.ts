@@ -29,7 +29,7 @@ export const AUTH_GROUP: TranscriptGroup = {
   args: ["-Y", "{users}"],
   flushBefore: false,
   transcripts: [
-    // First: ours does not count conn_yields, which the 21-request writes below add to.
+    // First, before the 21-request writes below add to conn_yields.
     {
       name: "stats counts auth_cmds and auth_errors, stats settings names the auth file",
       turns: [
