@@ -198,13 +198,12 @@ export class Connection {
         info.requests = 0;
       }
     } catch (error) {
-      if (
-        !(error instanceof Deno.errors.ConnectionReset ||
-          error instanceof Deno.errors.BrokenPipe ||
-          error instanceof Deno.errors.BadResource ||
-          error instanceof Deno.errors.Interrupted)
-      ) {
-        if (this.#verbosity > 0) console.error(`${info.id}: ${error}`);
+      if (!isPeerFailure(error)) {
+        // A fault of ours: always told and counted; only this connection pays for it.
+        this.#stats.unexpectedErrors++;
+        console.error(`${info.id}: closing the connection after an unexpected error:`, error);
+      } else if (this.#verbosity > 0) {
+        console.error(`${info.id}: ${error}`);
       }
     } finally {
       this.close();
@@ -240,4 +239,20 @@ export class Connection {
     this.#stats.bytesWritten += bytes;
     this.#out.clear();
   }
+}
+
+/** Whether `error` is the peer's or the socket's doing (gone, reset, closed under us), not a fault of ours. */
+function isPeerFailure(error: unknown): boolean {
+  if (
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.ConnectionAborted ||
+    error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.BadResource ||
+    error instanceof Deno.errors.Interrupted || error instanceof Deno.errors.UnexpectedEof ||
+    error instanceof Deno.errors.NotConnected || error instanceof Deno.errors.TimedOut
+  ) {
+    return true;
+  }
+  // node:tls sockets fail with a system error code (ECONNRESET, EPIPE) or a TLS one.
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^(E[A-Z]+|ERR_SSL_\w+|ERR_TLS_\w+)$/.test(code);
 }

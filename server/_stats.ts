@@ -43,6 +43,11 @@ export class ServerStats {
   connectionStructures = 0;
   /** Times a connection gave the others a turn after memcached's `-R` requests (`conn_yields`). */
   connYields = 0;
+  /**
+   * Connections closed by an unexpected exception of ours. memcached has no such
+   * line, so `stats` does not print it; it is for the operator's metrics.
+   */
+  unexpectedErrors = 0;
   #clock: Clock;
   #settings: Settings;
   #tcpPort: () => number | undefined;
