@@ -29,8 +29,9 @@ export class ReadBuffer {
       if (this.buf.length - unread >= n && this.start > 0) {
         this.buf.copyWithin(0, this.start, this.end);
       } else {
+        // Doubling for lines; a large data block gets exactly its size, not up to twice it.
         let size = this.buf.length * 2;
-        while (size - unread < n) size *= 2;
+        if (size - unread < n) size = unread + n;
         const grown = new Uint8Array(size);
         grown.set(this.buf.subarray(this.start, this.end));
         this.buf = grown;
@@ -80,10 +81,13 @@ export class ReadBuffer {
 
   /** Gives memory back after a large value, once nothing is buffered. */
   shrink(): void {
-    if (this.start === this.end && this.buf.length > INITIAL_SIZE * 64) {
-      this.buf = new Uint8Array(INITIAL_SIZE);
-      this.start = 0;
-      this.end = 0;
-    }
+    if (this.start === this.end && this.buf.length > INITIAL_SIZE * 4) this.release();
+  }
+
+  /** Drops what is buffered and the memory past the initial size. */
+  release(): void {
+    if (this.buf.length > INITIAL_SIZE) this.buf = new Uint8Array(INITIAL_SIZE);
+    this.start = 0;
+    this.end = 0;
   }
 }

@@ -45,7 +45,11 @@ export {
   REALTIME_MAXDELTA,
 } from "./limits.ts";
 export { REPLY, REPLY_TEXT, type ReplyName } from "./replies.ts";
-export { RequestParser, type RequestParserOptions } from "./request_parser.ts";
+export {
+  type DataBlockBudget,
+  RequestParser,
+  type RequestParserOptions,
+} from "./request_parser.ts";
 export {
   type ArithmeticRequest,
   type DataStatus,

@@ -45,6 +45,36 @@ export interface RequestParserOptions {
    * @default {2097152}
    */
   maxKeyListLength?: number;
+  /**
+   * Where a data block that is not yet all here takes its bytes from; when
+   * the budget refuses, the request is answered `no_memory` and its data
+   * skipped unbuffered. Without one, every data block is buffered.
+   *
+   * @default {undefined}
+   */
+  budget?: DataBlockBudget;
+}
+
+/**
+ * Bytes shared by every parser's unfinished data blocks, so slow senders
+ * cannot hold memory without bound. {@linkcode RequestParser} takes a block's
+ * size when it starts waiting for the block and gives it back once the block
+ * is whole or the parser is disposed.
+ */
+export interface DataBlockBudget {
+  /**
+   * Takes `bytes` for a data block being received.
+   *
+   * @param bytes The data block's size, CRLF included.
+   * @returns Whether they were granted.
+   */
+  take(bytes: number): boolean;
+  /**
+   * Gives back bytes taken before.
+   *
+   * @param bytes As many as were taken.
+   */
+  give(bytes: number): void;
 }
 
 const SPACE = 0x20;
@@ -150,6 +180,9 @@ export class RequestParser {
   #maxItemSize: number;
   #useCas: boolean;
   #maxKeyListLength: number;
+  #budget: DataBlockBudget | undefined;
+  /** What the unfinished data block took from the budget. */
+  #held = 0;
   /** Bytes of a refused data block still to be skipped. */
   #swallow = 0;
   /** A request refused as too large, given once its data block has been skipped. */
@@ -171,6 +204,13 @@ export class RequestParser {
     this.#maxItemSize = options?.maxItemSize ?? ITEM_SIZE_MAX;
     this.#useCas = options?.useCas ?? true;
     this.#maxKeyListLength = options?.maxKeyListLength ?? 2 * 1024 * 1024;
+    this.#budget = options?.budget;
+  }
+
+  /** Gives back what an unfinished data block holds of the budget; call once the connection is gone. */
+  dispose(): void {
+    this.#giveBack();
+    this.#in.release();
   }
 
   /** How many bytes are buffered and not yet parsed. */
@@ -452,6 +492,7 @@ export class RequestParser {
     }
     const tooLarge = itemSize(keyLength, flags, length, this.#useCas) > this.#maxItemSize;
     if (!this.#dataBlock(next, length, tooLarge)) return undefined;
+    const refused = this.#swallow > 0;
     const request: StorageRequest = {
       type: "storage",
       command,
@@ -463,7 +504,7 @@ export class RequestParser {
       data: this.#data,
       status: this.#status,
     };
-    if (!tooLarge) return request;
+    if (!refused) return request;
     // memcached answers (and counts) a refused set once it has skipped the data; the buffer moves on.
     this.#refused = { ...request, key: request.key.slice() };
     return this.next();
@@ -562,6 +603,7 @@ export class RequestParser {
     const size = itemSize(metaKeyLength(key, flags), metaFlags(flags), length, this.#useCas);
     const tooLarge = size > this.#maxItemSize;
     if (!this.#dataBlock(next, length, tooLarge)) return undefined;
+    const refused = this.#swallow > 0;
     const request: MetaRequest = {
       type: "meta",
       command: "ms",
@@ -571,7 +613,7 @@ export class RequestParser {
       status: this.#status,
       tokenCount: ntokens,
     };
-    if (!tooLarge) return request;
+    if (!refused) return request;
     this.#refused = { ...request, key: key.slice(), flags: flags.map((f) => f.slice()) };
     return this.next();
   }
@@ -580,29 +622,42 @@ export class RequestParser {
    * Reads the data block of `length` bytes after the line that ends at
    * `next`. Returns false while it is not all buffered, consuming nothing;
    * else consumes the line and the block and sets #data and #status. A block
-   * refused as too large is skipped as it arrives, never buffered.
+   * refused as too large, or for want of budget, is skipped as it arrives,
+   * never buffered (#swallow is then set).
    */
   #dataBlock(next: number, length: number, tooLarge: boolean): boolean {
     const input = this.#in;
-    if (tooLarge) {
+    const dataEnd = next + length;
+    const waiting = !tooLarge && input.end < dataEnd + 2;
+    // Only a block that must wait for more bytes takes from the budget: a whole one is used at once.
+    const noMemory = waiting && this.#held === 0 && this.#budget !== undefined &&
+      !this.#budget.take(length + 2);
+    if (tooLarge || noMemory) {
       input.skip(next - input.start);
       this.#swallow = length + 2;
       this.#data = EMPTY;
-      this.#status = "too_large";
+      this.#status = tooLarge ? "too_large" : "no_memory";
       return true;
     }
-    const dataEnd = next + length;
-    if (input.end < dataEnd + 2) {
+    if (waiting) {
+      if (this.#budget !== undefined) this.#held = length + 2;
       this.#dataWanted = dataEnd + 2 - input.end;
       input.reserve(this.#dataWanted);
       return false;
     }
+    this.#giveBack();
     const buf = input.buf;
     input.skip(dataEnd + 2 - input.start);
     const ok = buf[dataEnd] === CR && buf[dataEnd + 1] === LF;
     this.#data = ok ? buf.subarray(next, dataEnd) : EMPTY;
     this.#status = ok ? "ok" : "bad_chunk";
     return true;
+  }
+
+  #giveBack(): void {
+    if (this.#held === 0) return;
+    this.#budget!.give(this.#held);
+    this.#held = 0;
   }
 }
 

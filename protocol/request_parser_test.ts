@@ -390,3 +390,56 @@ Deno.test("RequestParser reads straight into its buffer with reserve and commit"
   assert.equal((parser.next() as { type: string }).type, "storage");
   assert.throws(() => parser.commit(1 << 30), RangeError);
 });
+
+/** A budget of `free` bytes that records what it lent. */
+function budget(free: number) {
+  return {
+    free,
+    take(n: number): boolean {
+      if (n > this.free) return false;
+      this.free -= n;
+      return true;
+    },
+    give(n: number): void {
+      this.free += n;
+    },
+  };
+}
+
+Deno.test("RequestParser takes an unfinished data block's bytes from its budget and gives them back", () => {
+  const pool = budget(100);
+  const parser = new RequestParser({ budget: pool });
+  parser.push(bytes("set k 0 0 10\r\nhello"));
+  assert.equal(parser.next(), undefined);
+  assert.equal(pool.free, 88);
+  parser.push(bytes("world\r\nset j 0 0 1\r\nx\r\n"));
+  assert.deepEqual(snapshot(parser.next()), storage("set", "k", "helloworld"));
+  assert.equal(pool.free, 100);
+  // A block that is all here at once is used at once and takes nothing.
+  assert.deepEqual(snapshot(parser.next()), storage("set", "j", "x"));
+  assert.equal(pool.free, 100);
+  parser.push(bytes("set k 0 0 10\r\nhel"));
+  assert.equal(parser.next(), undefined);
+  assert.equal(pool.free, 88);
+  parser.dispose();
+  assert.equal(pool.free, 100);
+});
+
+Deno.test("RequestParser refuses a data block its budget cannot hold and skips it unbuffered", () => {
+  for (
+    const [how, chunks] of feedings(bytes("set k 0 0 60\r\n" + "v".repeat(60) + "\r\nget k\r\n"))
+  ) {
+    const pool = budget(50);
+    const parser = new RequestParser({ budget: pool });
+    const frames = drain(parser, chunks);
+    // A block that arrives with its line (split before the line's end or after the block's) needs no budget.
+    const whole = chunks.length === 2 && (chunks[0].length < 14 || chunks[0].length >= 76) ||
+      chunks.length === 1;
+    assert.deepEqual(frames, [
+      storage("set", "k", whole ? "v".repeat(60) : "", whole ? {} : { status: "no_memory" }),
+      retrieval("get", ["k"]),
+    ], `fed ${how}`);
+    assert.equal(pool.free, 50, `fed ${how}`);
+    assert.ok(parser.buffered < 64, `fed ${how}: the refused block was buffered`);
+  }
+});

@@ -15,10 +15,12 @@ export type RetrievalCommand = "get" | "gets" | "gat" | "gats";
 export type MetaCommand = "mg" | "ms" | "md" | "ma" | "mn" | "me";
 /**
  * What became of a data block: read whole and ended by CRLF (`ok`), refused
- * because the item would exceed the item size limit (`too_large`, given once
- * its bytes are skipped unread), or read whole but not ended by CRLF (`bad_chunk`).
+ * because the item would exceed the item size limit (`too_large`) or because
+ * the parser's budget for unfinished blocks was spent (`no_memory`), each
+ * given once its bytes are skipped unread, or read whole but not ended by
+ * CRLF (`bad_chunk`).
  */
-export type DataStatus = "ok" | "too_large" | "bad_chunk";
+export type DataStatus = "ok" | "too_large" | "no_memory" | "bad_chunk";
 
 /** `set add replace append prepend cas <key> <flags> <exptime> <bytes> [<cas>] [noreply]` and its data. */
 export interface StorageRequest {

@@ -93,10 +93,10 @@ export class WriteBuffer implements ByteSink {
     if (length < this.#length) this.#length = Math.max(0, length);
   }
 
-  /** Forgets the filled bytes, keeping the memory (up to a bound). */
+  /** Forgets the filled bytes, keeping the memory up to 1 MiB: a large reply's buffer is given back. */
   clear(): void {
     this.#length = 0;
-    if (this.#buf.length > 4 * 1024 * 1024) this.#buf = new Uint8Array(16 * 1024);
+    if (this.#buf.length > 1024 * 1024) this.#buf = new Uint8Array(16 * 1024);
   }
 
   /**

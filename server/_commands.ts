@@ -20,7 +20,7 @@ import type { ConnectionInfo, ItemView, ServerControl, Settings } from "./_types
 export type NonRetrieval = Exclude<Request, RetrievalRequest>;
 
 /** Past this many reply bytes, a retrieval pauses so the connection can write. */
-const RETRIEVAL_HIGH_WATER = 1024 * 1024;
+const RETRIEVAL_HIGH_WATER = 256 * 1024;
 const CRLF = REPLY.END.subarray(3);
 
 /** Runs requests against the store and writes memcached's replies. */
@@ -215,6 +215,12 @@ export class CommandHandler {
       // memcached drops the old value when a set is refused, so no stale value survives.
       if (request.command === "set") store.delete(request.key);
       reply(out, "TOO_LARGE", request.noreply);
+      return;
+    }
+    if (request.status === "no_memory") {
+      stats.storeNoMemory++;
+      if (request.command === "set") store.delete(request.key);
+      reply(out, "OUT_OF_MEMORY_STORING", request.noreply);
       return;
     }
     if (request.status === "bad_chunk") {

@@ -10,7 +10,7 @@
 
 import { setImmediate } from "node:timers";
 import { ProtocolError } from "../protocol/errors.ts";
-import { RequestParser } from "../protocol/request_parser.ts";
+import { type DataBlockBudget, RequestParser } from "../protocol/request_parser.ts";
 import type { Request } from "../protocol/requests.ts";
 import { WriteBuffer } from "../protocol/write_buffer.ts";
 import { type AuthCheck, AuthGate } from "./_auth.ts";
@@ -29,6 +29,8 @@ export interface ConnectionSettings {
   verbosity: number;
   /** Requests (or reads) served before the other connections get a turn (`-R`). */
   requestsPerEvent: number;
+  /** What the connections' unfinished data blocks may hold together. */
+  budget: DataBlockBudget;
   /** Where single gets read ahead with the other connections' of the same turn. */
   turn: PrefetchTurn;
   /** With an auth file (`-Y`): checks credentials; the connection must authenticate first. */
@@ -36,7 +38,9 @@ export interface ConnectionSettings {
 }
 
 /** Past this many buffered reply bytes a connection writes before parsing more. */
-const WRITE_HIGH_WATER = 1024 * 1024;
+const WRITE_HIGH_WATER = 256 * 1024;
+/** Past this many bytes written in one turn a connection lets the others have theirs. */
+const TURN_WRITE_BYTES = 1024 * 1024;
 
 let nextConnectionId = 1;
 
@@ -67,6 +71,10 @@ export class Connection {
   #turn: PrefetchTurn;
   /** Until the client authenticates (`-Y`), its bytes go here instead of the parser. */
   #gate: AuthGate | undefined;
+  /** Reads, requests and bytes written since this connection last let the others have a turn. */
+  #reads = 0;
+  #served = 0;
+  #written = 0;
 
   /** A connection from `remote`, accepted on `local`; nothing is read until `run`. */
   constructor(
@@ -87,6 +95,7 @@ export class Connection {
     this.#parser = new RequestParser({
       maxItemSize: settings.maxItemSize,
       useCas: settings.useCas,
+      budget: settings.budget,
     });
     this.info = {
       id: nextConnectionId++,
@@ -119,15 +128,10 @@ export class Connection {
     const handler = this.#handler;
     const info = this.info;
     if (this.#verbosity > 1) console.error(`<${info.id} new client connection`);
-    // Reads and requests since this connection last let the others have a turn.
-    let reads = 0;
-    let served = 0;
     try {
       reading: while (!this.#closed) {
-        if (reads >= this.#perEvent || served >= this.#perEvent) {
-          await nextTurn();
-          reads = served = 0;
-          if (this.#closed) break;
+        if (this.#reads >= this.#perEvent || this.#served >= this.#perEvent) {
+          if (!await this.#yield()) break;
         }
         info.state = "conn_waiting";
         // Reading what memcached reads makes the same batches, so the same replies go out together.
@@ -137,7 +141,7 @@ export class Connection {
         if (room.length === 0) break;
         const n = await this.#conn.read(room);
         if (n === null) break;
-        reads++;
+        this.#reads++;
         (this.#gate ?? parser).commit(n);
         this.#stats.bytesRead += n;
         info.state = "conn_parse_cmd";
@@ -167,6 +171,7 @@ export class Connection {
             let next = handler.retrieve(request, 0, out, info);
             while (next >= 0) {
               await this.#flush();
+              if (this.#written >= TURN_WRITE_BYTES && !await this.#yield()) break reading;
               next = handler.retrieve(request, next, out, info);
             }
           } else if (!handler.handle(request, out, info)) {
@@ -174,12 +179,10 @@ export class Connection {
             break reading;
           }
           if (out.length >= WRITE_HIGH_WATER) await this.#flush();
-          served++;
-          if (info.yieldDue) {
+          this.#served++;
+          if (info.yieldDue || this.#written >= TURN_WRITE_BYTES) {
             info.yieldDue = false;
-            await nextTurn();
-            reads = served = 0;
-            if (this.#closed) break reading;
+            if (!await this.#yield()) break reading;
           }
         }
         // memcached writes nothing while a data block is unfinished but what it had sent before.
@@ -207,6 +210,7 @@ export class Connection {
       }
     } finally {
       this.close();
+      this.#parser.dispose();
       if (this.#verbosity > 1) console.error(`<${info.id} connection closed.`);
       this.#finish();
     }
@@ -235,7 +239,15 @@ export class Connection {
     this.#wrote(view.length);
   }
 
+  /** Lets the other connections have a turn; false when this one was closed meanwhile. */
+  async #yield(): Promise<boolean> {
+    await nextTurn();
+    this.#reads = this.#served = this.#written = 0;
+    return !this.#closed;
+  }
+
   #wrote(bytes: number): void {
+    this.#written += bytes;
     this.#stats.bytesWritten += bytes;
     this.#out.clear();
   }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Wire } from "../tests/_wire.ts";
 import { CommandHandler } from "./_commands.ts";
 import { Connection } from "./_connection.ts";
+import { DataBlockPool } from "./_data_block_pool.ts";
 import { PrefetchTurn } from "./_prefetch_turn.ts";
 import { ServerStats } from "./_stats.ts";
 import { Store } from "./_store.ts";
@@ -37,6 +38,7 @@ Deno.test("an unexpected exception closes only its connection, is logged at verb
     useCas: true,
     verbosity: 0,
     requestsPerEvent: 20,
+    budget: new DataBlockPool(SETTINGS.memoryLimit),
     turn: new PrefetchTurn(store),
   };
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -237,6 +237,11 @@ export class MetaHandler {
       store.discard(f.key);
       return error(out, "SERVER_ERROR object too large for cache");
     }
+    if (request.status === "no_memory") {
+      stats.storeNoMemory++;
+      store.discard(f.key);
+      return error(out, "SERVER_ERROR out of memory storing object");
+    }
     if (request.status === "bad_chunk") {
       stats.badChunkSets++;
       return error(out, "CLIENT_ERROR bad data chunk");

@@ -9,6 +9,7 @@
 import { AuthFile } from "./_auth_file.ts";
 import { CommandHandler } from "./_commands.ts";
 import { Connection } from "./_connection.ts";
+import { DataBlockPool } from "./_data_block_pool.ts";
 import { parseListenList } from "./_listen_spec.ts";
 import { type Admit, type Listener, listenTcp, listenTls, listenUnix } from "./_listeners.ts";
 import { PrefetchTurn } from "./_prefetch_turn.ts";
@@ -231,6 +232,8 @@ export function serve(options?: ServeOptions): MemcacheServer {
   const finished = new Promise<void>((resolve) => stopped = resolve);
 
   const turn = new PrefetchTurn(store);
+  // Values still arriving hold at most -m more, as memcached's half-read items sit inside -m.
+  const budget = new DataBlockPool(settings.memoryLimit);
   const refreshCerts = (): string | undefined => serverTls?.refresh(clock.now());
   const handler = new CommandHandler(store, stats, settings, {
     shutdown: () => void close(),
@@ -265,6 +268,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
       useCas: settings.cas,
       verbosity: settings.verbosity,
       requestsPerEvent: settings.requestsPerEvent,
+      budget,
       turn,
       auth: users === undefined ? undefined : auth,
     });
