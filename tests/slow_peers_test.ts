@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { startOurServer } from "./_servers.ts";
+import {
+  flood,
+  halfSentSets,
+  type Latency,
+  probe,
+  silentReaders,
+  sleep,
+  vmRss,
+} from "./_slow_peers.ts";
+import { Wire } from "./_wire.ts";
+
+const MB = 1024 * 1024;
+
+/**
+ * A fresh client's waits while peers misbehave: here they are a tenth of a
+ * millisecond, so 100 ms at the 99th percentile (and a second at worst, the
+ * box being shared) only fails a server that makes it queue behind them.
+ */
+function assertAnswered(latency: Latency): void {
+  assert.ok(latency.replies >= 10, `only ${latency.replies} replies`);
+  assert.ok(latency.p99Ms < 100, `p99 wait ${latency.p99Ms.toFixed(1)} ms`);
+  assert.ok(latency.maxMs < 1000, `longest wait ${latency.maxMs.toFixed(1)} ms`);
+}
+
+/** The `stats` line `name` of a server, as a number. */
+async function stat(port: number, name: string): Promise<number> {
+  using wire = await Wire.connect(port);
+  const stats = await wire.call("stats\r\n", "END\r\n");
+  const line = stats.match(new RegExp(`^STAT ${name} (\\d+)\r$`, "m"));
+  if (line === null) throw new Error(`Cannot find ${name} in stats`);
+  return Number(line[1]);
+}
+
+Deno.test("a set that finds the budget for unfinished values spent is refused as one memcached cannot allocate", async () => {
+  // -m 2: two half-sent 1,000,000-byte values take the 2 MiB the unfinished values may hold.
+  await using server = await startOurServer(["-m", "2"]);
+  const half = "v".repeat(500_000);
+  using first = await Wire.connect(server.port);
+  using second = await Wire.connect(server.port);
+  using third = await Wire.connect(server.port);
+  await first.send(`set a 0 0 1000000\r\n${half}`);
+  await second.send(`set b 0 0 1000000\r\n${half}`);
+  await sleep(100);
+  await third.send(`set c 0 0 1000000\r\n${half}`);
+  await third.send(`${half}\r\n`);
+  assert.equal(await third.readUntil("\r\n"), "SERVER_ERROR out of memory storing object\r\n");
+  await first.send(`${half}\r\n`);
+  assert.equal(await first.readUntil("\r\n"), "STORED\r\n");
+  // What the finished value held is free again.
+  assert.equal(await third.call(`set c 0 0 1000000\r\n${half}${half}\r\n`), "STORED\r\n");
+  assert.equal(await stat(server.port, "store_no_memory"), 1);
+  await second.send(`${half}\r\n`);
+  assert.equal(await second.readUntil("\r\n"), "STORED\r\n");
+});
+
+Deno.test("200 connections stalled halfway through a 1 MB set hold about -m, and a fresh client is answered", async () => {
+  await using server = await startOurServer(["-m", "16"]);
+  const before = await vmRss(server.process.pid);
+  await using _stalled = await halfSentSets(server.port, 200, 1_000_000);
+  await sleep(300);
+  const latency = await probe(server.port, 500);
+  const grown = (await vmRss(server.process.pid)) - before;
+  // 16 MiB of buffered values and 16 KiB of read buffer each; 200 buffered halves would be 100 MB.
+  assert.ok(grown < 60 * MB, `RSS grew ${(grown / MB).toFixed(0)} MiB`);
+  assertAnswered(latency);
+});
+
+Deno.test("a client that pipelines 10,000 gets of a 512 KiB value and never reads holds a bounded reply", async () => {
+  await using server = await startOurServer();
+  const before = await vmRss(server.process.pid);
+  await using _silent = await silentReaders(server.port, 1, 10_000, 512 * 1024);
+  await sleep(300);
+  const latency = await probe(server.port, 500);
+  const grown = (await vmRss(server.process.pid)) - before;
+  // 256 KiB of replies and one value copied, the value stored once, and the 90 KB of gets.
+  assert.ok(grown < 40 * MB, `RSS grew ${(grown / MB).toFixed(0)} MiB`);
+  assertAnswered(latency);
+});
+
+Deno.test("100 readers of a 512 KiB value that never read hold under a megabyte each", async () => {
+  await using server = await startOurServer();
+  const before = await vmRss(server.process.pid);
+  await using _readers = await silentReaders(server.port, 100, 50, 512 * 1024);
+  // Until the kernel's buffers fill, every reader is sent megabytes; then they hang on.
+  await sleep(1000);
+  const latency = await probe(server.port, 500);
+  const grown = (await vmRss(server.process.pid)) - before;
+  // 256 KiB of replies and a 512 KiB value each at most (60 MiB measured); 140 when a full reply was kept.
+  assert.ok(grown < 100 * MB, `RSS grew ${(grown / MB).toFixed(0)} MiB`);
+  assertAnswered(latency);
+});
+
+Deno.test("a flooding pipeliner yields every 20 requests and leaves a fresh client's waits in milliseconds", async () => {
+  await using server = await startOurServer();
+  const flooder = flood(server.port, 1.5);
+  try {
+    await sleep(300);
+    assertAnswered(await probe(server.port, 1000));
+  } finally {
+    assert.ok((await flooder.status).success, "the flooder failed");
+  }
+  assert.ok(await stat(server.port, "conn_yields") > 1000);
+});
