@@ -28,6 +28,7 @@
 
 import { AuthFileError } from "./_auth_file.ts";
 import { parseCommandLine } from "./_cli.ts";
+import { openFileLimit } from "./_fd_limit.ts";
 import { MEMCACHED_VERSION, PACKAGE_VERSION } from "./_version.ts";
 import { type MemcacheServer, serve, type ServeOptions } from "./server.ts";
 import { TlsCertificateError } from "./_tls.ts";
@@ -56,6 +57,14 @@ function listenFailure(options: ServeOptions, error: unknown): string {
 
 /** Starts the server the flags ask for, or prints why it cannot and gives memcached's exit code. */
 async function start(options: ServeOptions): Promise<MemcacheServer | number> {
+  // memcached sets its open file limit to -c and stops (EX_OSERR) when it cannot; Deno holds the most it can have.
+  const fileLimit = openFileLimit();
+  if (fileLimit !== undefined && (options.maxConnections ?? 1024) > fileLimit) {
+    console.error(
+      "failed to set rlimit for open files. Try starting as root or requesting smaller maxconns value.",
+    );
+    return 71;
+  }
   let server: MemcacheServer;
   try {
     server = serve(options);
