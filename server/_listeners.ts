@@ -16,6 +16,19 @@ import type { ClientStream } from "./_types.ts";
 /** A connection a listener accepted: its bytes, and where it came from and to. */
 export type Admit = (stream: ClientStream, remote: string, local: string) => void;
 
+/** What the accept loops report besides connections. */
+export interface AcceptWatch {
+  /** A line for the log, shown with `-v`. */
+  log(line: string): void;
+  /** A listener stops accepting until file descriptors free up (memcached's `accept_new_conns(false)`). */
+  disabled(): void;
+  /** That listener accepts again. */
+  enabled(): void;
+}
+
+/** How long an accept loop out of file descriptors waits before trying again: memcached's 10 ms. */
+const OUT_OF_FDS_PAUSE_MS = 10;
+
 /** One listening socket. */
 export interface Listener {
   /** memcached's name for it in `stats conns`: `tcp:host:port` or `unix:/path`. */
@@ -38,24 +51,50 @@ function remoteName(addr: Deno.Addr): string {
     : tcpName(addr as Deno.NetAddr);
 }
 
-/** Accepts from a Deno listener (TCP or unix) until it closes. */
+/** accept() failed for want of a file descriptor, the process's (EMFILE) or the system's (ENFILE). */
+function outOfDescriptors(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "EMFILE" || code === "ENFILE";
+}
+
+/**
+ * Accepts from a Deno listener (TCP or unix) until it closes. Out of file
+ * descriptors it pauses and retries, as memcached does, rather than spin on
+ * an accept that fails at once while connections wait in the backlog.
+ */
 function acceptLoop(
   listener: Deno.Listener,
   name: string,
   admit: Admit,
-  log: (line: string) => void,
+  watch: AcceptWatch,
 ): Promise<void> {
   return (async () => {
+    let paused = false;
     for (;;) {
       let conn: Deno.Conn;
       try {
         conn = await listener.accept();
       } catch (error) {
         if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
+          if (paused) watch.enabled();
           return;
         }
-        log(`accept failed on ${name}: ${error}`);
+        if (outOfDescriptors(error)) {
+          if (!paused) {
+            paused = true;
+            watch.disabled();
+            // memcached's -v line, once for each time accepting stops.
+            watch.log("Too many open connections");
+          }
+          await new Promise((resolve) => setTimeout(resolve, OUT_OF_FDS_PAUSE_MS));
+          continue;
+        }
+        watch.log(`accept failed on ${name}: ${error}`);
         continue;
+      }
+      if (paused) {
+        paused = false;
+        watch.enabled();
       }
       admit(conn, remoteName(conn.remoteAddr), name);
     }
@@ -67,7 +106,7 @@ function acceptLoop(
  *
  * @throws {Deno.errors.AddrInUse} And the other errors of `Deno.listen`.
  */
-export function listenTcp(spec: ListenSpec, admit: Admit, log: (line: string) => void): Listener {
+export function listenTcp(spec: ListenSpec, admit: Admit, watch: AcceptWatch): Listener {
   const listener = Deno.listen({ hostname: spec.hostname, port: spec.port });
   const addr = listener.addr as Deno.NetAddr;
   const name = tcpName(addr);
@@ -75,7 +114,7 @@ export function listenTcp(spec: ListenSpec, admit: Admit, log: (line: string) =>
     name,
     addr,
     close: () => closeQuietly(listener),
-    done: acceptLoop(listener, name, admit, log),
+    done: acceptLoop(listener, name, admit, watch),
   };
 }
 
@@ -88,7 +127,7 @@ export function listenUnix(
   path: string,
   mask: number,
   admit: Admit,
-  log: (line: string) => void,
+  watch: AcceptWatch,
 ): Listener {
   // An existing socket file is replaced, as memcached replaces it; any other file is left and refused.
   if (isSocket(path)) Deno.removeSync(path);
@@ -104,7 +143,7 @@ export function listenUnix(
     name,
     addr: undefined,
     close: () => closeQuietly(listener),
-    done: acceptLoop(listener, name, admit, log),
+    done: acceptLoop(listener, name, admit, watch),
   };
 }
 

@@ -48,6 +48,11 @@ export class ServerStats {
    * line, so `stats` does not print it; it is for the operator's metrics.
    */
   unexpectedErrors = 0;
+  /** Times accepting stopped for want of file descriptors, and for how long in all. */
+  listenDisabledNum = 0;
+  timeInListenDisabledUs = 0;
+  #pausedListeners = 0;
+  #pausedSince = 0;
   #clock: Clock;
   #settings: Settings;
   #tcpPort: () => number | undefined;
@@ -90,6 +95,19 @@ export class ServerStats {
     this.currConnections--;
   }
 
+  /** A listener stopped accepting for want of file descriptors. */
+  listenDisabled(): void {
+    if (this.#pausedListeners++ > 0) return;
+    this.listenDisabledNum++;
+    this.#pausedSince = performance.now();
+  }
+
+  /** A listener accepts again; the time counts once every listener does. */
+  listenEnabled(): void {
+    if (--this.#pausedListeners > 0) return;
+    this.timeInListenDisabledUs += Math.round((performance.now() - this.#pausedSince) * 1000);
+  }
+
   /** `stats reset`: the counters memcached zeroes. */
   reset(): void {
     for (
@@ -106,6 +124,8 @@ export class ServerStats {
         "totalConnections",
         "rejectedConnections",
         "connYields",
+        "listenDisabledNum",
+        "timeInListenDisabledUs",
       ] as const
     ) {
       this[name] = 0;
@@ -166,9 +186,9 @@ export class ServerStats {
     stat(out, "bytes_read", this.bytesRead);
     stat(out, "bytes_written", this.bytesWritten);
     stat(out, "limit_maxbytes", settings.memoryLimit);
-    stat(out, "accepting_conns", 1);
-    stat(out, "listen_disabled_num", 0);
-    stat(out, "time_in_listen_disabled_us", 0);
+    stat(out, "accepting_conns", this.#pausedListeners === 0 ? 1 : 0);
+    stat(out, "listen_disabled_num", this.listenDisabledNum);
+    stat(out, "time_in_listen_disabled_us", this.timeInListenDisabledUs);
     stat(out, "threads", settings.threads);
     stat(out, "conn_yields", this.connYields);
     stat(out, "hash_power_level", s.hashPowerLevel);

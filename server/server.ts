@@ -11,7 +11,14 @@ import { CommandHandler } from "./_commands.ts";
 import { Connection } from "./_connection.ts";
 import { DataBlockPool } from "./_data_block_pool.ts";
 import { parseListenList } from "./_listen_spec.ts";
-import { type Admit, type Listener, listenTcp, listenTls, listenUnix } from "./_listeners.ts";
+import {
+  type AcceptWatch,
+  type Admit,
+  type Listener,
+  listenTcp,
+  listenTls,
+  listenUnix,
+} from "./_listeners.ts";
 import { PrefetchTurn } from "./_prefetch_turn.ts";
 import { ServerStats } from "./_stats.ts";
 import { Store } from "./_store.ts";
@@ -248,8 +255,12 @@ export function serve(options?: ServeOptions): MemcacheServer {
   }, 1000);
   Deno.unrefTimer(timer);
 
-  const log = (line: string) => {
-    if (settings.verbosity > 0) console.error(line);
+  const watch: AcceptWatch = {
+    log: (line) => {
+      if (settings.verbosity > 0) console.error(line);
+    },
+    disabled: () => stats.listenDisabled(),
+    enabled: () => stats.listenEnabled(),
   };
 
   const admit: Admit = (stream, remote, local) => {
@@ -282,9 +293,9 @@ export function serve(options?: ServeOptions): MemcacheServer {
 
   try {
     if (settings.socketPath !== undefined) {
-      listeners.push(listenUnix(settings.socketPath, settings.socketMask, admit, log));
+      listeners.push(listenUnix(settings.socketPath, settings.socketMask, admit, watch));
     }
-    for (const spec of specs) listeners.push(spec.tls ? undefined : listenTcp(spec, admit, log));
+    for (const spec of specs) listeners.push(spec.tls ? undefined : listenTcp(spec, admit, watch));
   } catch (error) {
     for (const listener of bound()) listener.close();
     clearInterval(timer);
