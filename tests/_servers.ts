@@ -53,18 +53,38 @@ export async function stop(process: Deno.ChildProcess): Promise<void> {
   }
 }
 
+/** How {@linkcode startOurServer} runs the process. */
+export interface OurServerOptions {
+  /** The port to listen on; a free one when not given. */
+  port?: number;
+  /** Its open file limit, set by `ulimit -n` before Deno starts; the process is Deno's still. */
+  fileLimit?: number;
+  /** Where its stderr goes: "piped" to read the log. */
+  stderr?: "inherit" | "piped";
+}
+
 /**
  * Starts our server with memcached-style flags (`-m`, `-I`, `-M`, `-C`, ...)
- * on `port` (a free one when not given) and waits until it accepts.
+ * on `options.port` (a free one when not given) and waits until it accepts.
  */
-export async function startOurServer(args: string[] = [], port?: number): Promise<ServerProcess> {
+export async function startOurServer(
+  args: string[] = [],
+  options: OurServerOptions = {},
+): Promise<ServerProcess> {
   // A port of the caller's is tried once; a free one again if another process took it first.
-  for (let attempt = 0; attempt < (port === undefined ? 5 : 1); attempt++) {
-    const at = port ?? freePort();
-    const process = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", SERVER_ENTRY, "-l", "127.0.0.1", "-p", String(at), ...args],
+  for (let attempt = 0; attempt < (options.port === undefined ? 5 : 1); attempt++) {
+    const at = options.port ?? freePort();
+    const deno = [
+      Deno.execPath(),
+      ...["run", "-A", SERVER_ENTRY, "-l", "127.0.0.1", "-p", String(at), ...args],
+    ];
+    const [command, ...commandArgs] = options.fileLimit === undefined
+      ? deno
+      : ["bash", "-c", `ulimit -n ${options.fileLimit} && exec "$@"`, "bash", ...deno];
+    const process = new Deno.Command(command, {
+      args: commandArgs,
       stdout: "null",
-      stderr: "inherit",
+      stderr: options.stderr ?? "inherit",
     }).spawn();
     if (await waitForPort(at, process)) {
       return {
@@ -79,6 +99,7 @@ export async function startOurServer(args: string[] = [], port?: number): Promis
       process.kill("SIGKILL");
     } catch { /* already gone */ }
     await process.status;
+    if (options.stderr === "piped") await process.stderr.cancel();
   }
   throw new Error("Cannot start our server: it never accepted a connection");
 }

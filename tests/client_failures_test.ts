@@ -390,7 +390,7 @@ Deno.test("Client under kill -9 and restart fails fast or fails over, and never 
     await victim.process.status;
     victim = undefined;
     await sleep(200);
-    victim = await startOurServer([], victimPort);
+    victim = await startOurServer([], { port: victimPort });
     await load;
     assert.deepEqual(wrong, []);
     for (const error of failures) assert.ok(error instanceof ConnectionError, String(error));
