@@ -1,0 +1,114 @@
+/**
+ * The flags a user starts the server with, checked through the wire on a
+ * running process, ours beside Debian's memcached started the same way.
+ */
+
+import assert from "node:assert/strict";
+import { REFUSAL } from "./_flood.ts";
+import { hasMemcached } from "./_peers.ts";
+import { type ServerProcess, startOurServer, startReference } from "./_servers.ts";
+import { Wire } from "./_wire.ts";
+
+const HAS_MEMCACHED = hasMemcached();
+
+/** Ours and memcached, each on a free port with -l 127.0.0.1 and the flags given. */
+const STARTS = [startOurServer, startReference];
+
+/** Runs `check` on ours and on memcached, and requires both to give the same result. */
+function sameOnBoth<T>(
+  name: string,
+  check: (start: (args: string[]) => Promise<ServerProcess>) => Promise<T>,
+) {
+  Deno.test({
+    name,
+    ignore: !HAS_MEMCACHED,
+    async fn() {
+      const [ours, theirs] = await Promise.all(STARTS.map((start) => check(start)));
+      assert.deepEqual(ours, theirs);
+    },
+  });
+}
+
+sameOnBoth(
+  "-M: a full cache refuses a set with memcached's error and evicts nothing",
+  async (start) => {
+    await using server = await start(["-m", "2", "-M"]);
+    using wire = await Wire.connect(server.port);
+    const value = "x".repeat(100_000);
+    let stored = 0;
+    let reply = "";
+    // 2 MB holds about twenty 100 KB values; 200 is far past full.
+    for (; stored < 200; stored++) {
+      reply = await wire.call(`set k${stored} 0 0 ${value.length}\r\n${value}\r\n`);
+      if (reply !== "STORED\r\n") break;
+    }
+    const first = await wire.call("get k0\r\n", "END\r\n");
+    const stats = await wire.call("stats\r\n", "END\r\n");
+    return {
+      full: stored > 0 && stored < 200,
+      reply,
+      firstKept: first === `VALUE k0 0 ${value.length}\r\n${value}\r\nEND\r\n`,
+      evictions: /STAT evictions (\d+)\r\n/.exec(stats)?.[1],
+    };
+  },
+);
+
+sameOnBoth("-A: shutdown stops the server; without -A it is refused", async (start) => {
+  const refused = await (async () => {
+    await using server = await start([]);
+    using wire = await Wire.connect(server.port);
+    return await wire.call("shutdown\r\n");
+  })();
+  await using server = await start(["-A"]);
+  using wire = await Wire.connect(server.port);
+  await wire.send("shutdown\r\n");
+  const reply = await wire.readToClose(10_000);
+  const status = await server.process.status;
+  return { refused, reply, exit: status.code };
+});
+
+sameOnBoth(
+  "-l a,b listens on every address of the list, and repeated -l adds to it",
+  async (start) => {
+    // startOurServer and startReference give -l 127.0.0.1 first; these join it.
+    await using server = await start(["-l", "127.0.0.2,127.0.0.3"]);
+    const replies: string[] = [];
+    for (const hostname of ["127.0.0.1", "127.0.0.2", "127.0.0.3"]) {
+      const conn = await Deno.connect({ hostname, port: server.port });
+      await conn.write(new TextEncoder().encode("version\r\n"));
+      const buf = new Uint8Array(64);
+      const n = await conn.read(buf);
+      conn.close();
+      replies.push(`${hostname}: ${new TextDecoder().decode(buf.subarray(0, n ?? 0))}`);
+    }
+    return replies;
+  },
+);
+
+/**
+ * A connection the server serves, once it has seen earlier ones close: until
+ * then a newcomer is refused with memcached's line.
+ */
+async function served(port: number): Promise<Wire> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const wire = await Wire.connect(port);
+    const reply = await wire.call("version\r\n");
+    if (reply === "VERSION 1.6.18\r\n") return wire;
+    assert.equal(reply, REFUSAL);
+    wire[Symbol.dispose]();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error("Cannot connect: a freed place was never taken");
+}
+
+Deno.test("-c 2: the third connection is refused with memcached's line, and a freed place is taken again", async () => {
+  await using server = await startOurServer(["-c", "2"]);
+  const first = await served(server.port);
+  using _second = await served(server.port);
+  {
+    using third = await Wire.connect(server.port);
+    assert.equal(await third.readToClose(), REFUSAL);
+  }
+  first[Symbol.dispose]();
+  using _fourth = await served(server.port);
+});
