@@ -1,6 +1,7 @@
 /**
  * The client's meta calls and getOrSet against Debian's memcached, and
- * against our server once it answers the meta protocol (probed with `mn`).
+ * against our server, which must answer them: only a missing memcached is
+ * a skip, reported as ignored.
  */
 
 import assert from "node:assert/strict";
@@ -14,7 +15,8 @@ interface Running extends AsyncDisposable {
 
 interface Target {
   name: string;
-  available: () => Promise<boolean>;
+  /** False only for a peer that is not installed; the test is then reported ignored. */
+  available: boolean;
   start: () => Promise<Running>;
 }
 
@@ -27,10 +29,10 @@ function startOurs(): Promise<Running> {
 }
 
 const TARGETS: Target[] = [
-  { name: "our server", available: () => Promise.resolve(true), start: startOurs },
+  { name: "our server", available: true, start: startOurs },
   {
     name: "Debian's memcached",
-    available: () => Promise.resolve(hasMemcached()),
+    available: hasMemcached(),
     start: () => startMemcached(["-t", "1"]),
   },
 ];
@@ -48,9 +50,7 @@ function deferred<T = void>() {
 
 for (const target of TARGETS) {
   const test = (name: string, fn: () => Promise<void>) =>
-    Deno.test(`Client meta on ${target.name}: ${name}`, async () => {
-      if (await target.available()) await fn();
-    });
+    Deno.test({ name: `Client meta on ${target.name}: ${name}`, ignore: !target.available, fn });
 
   test("metaSet and metaGet round-trip values with get's flags", async () => {
     await using server = await target.start();
