@@ -12,6 +12,7 @@ import { writeValueHeader } from "../protocol/response_encoder.ts";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
 import { MetaHandler } from "./_meta_commands.ts";
 import { PrefixStats } from "./_prefix_stats.ts";
+import { replyLine, requestLine, sendingKeyLine } from "./_verbose_log.ts";
 import type { ServerStats } from "./_stats.ts";
 import type { Store } from "./_store.ts";
 import type { ConnectionInfo, ItemView, ServerControl, Settings } from "./_types.ts";
@@ -32,6 +33,8 @@ export class CommandHandler {
   #prefixes = new PrefixStats();
   #meta: MetaHandler;
   #items: ItemView;
+  /** The reply a noreply request did not send, for the -vv log. */
+  #silenced: Uint8Array | string | undefined;
 
   constructor(store: Store, stats: ServerStats, settings: Settings, control: ServerControl) {
     this.#store = store;
@@ -49,7 +52,10 @@ export class CommandHandler {
    */
   handle(request: NonRetrieval, out: WriteBuffer, connection: ConnectionInfo): boolean {
     this.#log(request, connection);
+    const start = out.length;
+    this.#silenced = undefined;
     const open = this.#run(request, out, connection);
+    if (this.#settings.verbosity > 1) this.#logReply(request, out, start, connection.id);
     this.#counted(out, connection);
     return open;
   }
@@ -72,6 +78,7 @@ export class CommandHandler {
     const touch = request.command === "gat" || request.command === "gats";
     const withCas = request.command === "gets" || request.command === "gats";
     const keys = request.keys;
+    const verbose = this.#settings.verbosity > 1;
     let next = -1;
     // A multi-get reads its keys' index entries a batch ahead, so their cache misses overlap.
     let ahead = keys.length > 1 ? from : keys.length;
@@ -90,13 +97,16 @@ export class CommandHandler {
       );
       out.bytes(value);
       out.bytes(CRLF);
+      if (verbose) console.error(`>${connection.id} ${sendingKeyLine(keys[i])}`);
       if (out.length >= RETRIEVAL_HIGH_WATER && i + 1 < keys.length) {
         next = i + 1;
         break;
       }
     }
     if (next < 0) {
+      if (verbose) console.error(`>${connection.id} END`);
       if (request.badKey) {
+        if (verbose) console.error(`>${connection.id} CLIENT_ERROR bad command line format`);
         // memcached drops every reply it has not sent yet, this get's hits included.
         out.truncate(connection.sentMark);
         out.bytes(REPLY.BAD_COMMAND_LINE_FORMAT);
@@ -110,7 +120,19 @@ export class CommandHandler {
   }
 
   #log(request: Request, connection: ConnectionInfo): void {
-    if (this.#settings.verbosity > 1) console.error(`<${connection.id} ${describe(request)}`);
+    if (this.#settings.verbosity > 1) console.error(`<${connection.id} ${requestLine(request)}`);
+  }
+
+  /** memcached's reply for `name`, or with `noreply` none, kept for the -vv log. */
+  #reply(out: WriteBuffer, name: ReplyName, noreply: boolean): void {
+    if (noreply) this.#silenced = REPLY[name];
+    else out.bytes(REPLY[name]);
+  }
+
+  /** -vv: the reply just written from `start` on, or the one noreply silenced, as memcached logs it. */
+  #logReply(request: NonRetrieval, out: WriteBuffer, start: number, id: number): void {
+    const line = replyLine(request, out.view().subarray(start), this.#silenced);
+    if (line !== undefined) console.error(`>${id} ${line}`);
   }
 
   /**
@@ -136,33 +158,37 @@ export class CommandHandler {
         return true;
       case "delete":
         if (this.#prefixes.enabled) this.#prefixes.recordDelete(request.key);
-        reply(out, this.#store.delete(request.key) ? "DELETED" : "NOT_FOUND", request.noreply);
+        this.#reply(
+          out,
+          this.#store.delete(request.key) ? "DELETED" : "NOT_FOUND",
+          request.noreply,
+        );
         return true;
       case "arithmetic": {
         const result = request.command === "incr"
           ? this.#store.incr(request.key, request.delta)
           : this.#store.decr(request.key, request.delta);
         if (result === "NOT_FOUND" || result === "NON_NUMERIC") {
-          reply(out, result, request.noreply);
+          this.#reply(out, result, request.noreply);
         } else if (result === "NO_MEMORY") {
-          reply(out, "OUT_OF_MEMORY", request.noreply);
-        } else {
-          if (!request.noreply) {
-            out.decimal(result);
-            out.bytes(CRLF);
-          }
+          this.#reply(out, "OUT_OF_MEMORY", request.noreply);
+        } else if (!request.noreply) {
+          out.decimal(result);
+          out.bytes(CRLF);
+        } else if (this.#settings.verbosity > 1) {
+          this.#silenced = String(result);
         }
         return true;
       }
       case "touch": {
         const touched = this.#store.touch(request.key, request.exptime) >= 0;
-        reply(out, touched ? "TOUCHED" : "NOT_FOUND", request.noreply);
+        this.#reply(out, touched ? "TOUCHED" : "NOT_FOUND", request.noreply);
         return true;
       }
       case "flush_all":
         this.#stats.cmdFlush++;
         this.#store.flushAll(request.delay);
-        reply(out, "OK", request.noreply);
+        this.#reply(out, "OK", request.noreply);
         return true;
       case "stats":
         this.#statsCommand(request.args, out);
@@ -172,13 +198,13 @@ export class CommandHandler {
         return true;
       case "verbosity":
         this.#settings.verbosity = Math.min(request.level, 2);
-        reply(out, "OK", request.noreply);
+        this.#reply(out, "OK", request.noreply);
         return true;
       case "quit":
         return false;
       case "shutdown":
         if (!this.#settings.enableShutdown) {
-          reply(out, "SHUTDOWN_NOT_ENABLED", false);
+          this.#reply(out, "SHUTDOWN_NOT_ENABLED", false);
           return true;
         }
         if (
@@ -187,7 +213,7 @@ export class CommandHandler {
           this.#control.shutdown();
           return false;
         }
-        reply(out, "INVALID_SHUTDOWN_MODE", false);
+        this.#reply(out, "INVALID_SHUTDOWN_MODE", false);
         return true;
       case "meta":
         // mn makes memcached write what it has buffered.
@@ -197,11 +223,11 @@ export class CommandHandler {
         const error = this.#control.refreshCerts();
         // memcached's noreply silences the OK, never the error.
         if (error !== undefined) out.latin1(`${error}\r\n`);
-        else reply(out, "OK", request.noreply);
+        else this.#reply(out, "OK", request.noreply);
         return true;
       }
       case "invalid":
-        reply(out, request.reply, request.noreply);
+        this.#reply(out, request.reply, request.noreply);
         return true;
     }
   }
@@ -214,19 +240,19 @@ export class CommandHandler {
       stats.storeTooLarge++;
       // memcached drops the old value when a set is refused, so no stale value survives.
       if (request.command === "set") store.delete(request.key);
-      reply(out, "TOO_LARGE", request.noreply);
+      this.#reply(out, "TOO_LARGE", request.noreply);
       return;
     }
     if (request.status === "no_memory") {
       stats.storeNoMemory++;
       if (request.command === "set") store.delete(request.key);
-      reply(out, "OUT_OF_MEMORY_STORING", request.noreply);
+      this.#reply(out, "OUT_OF_MEMORY_STORING", request.noreply);
       return;
     }
     if (request.status === "bad_chunk") {
       // memcached counts the set before it finds the data block bad.
       stats.badChunkSets++;
-      reply(out, "BAD_DATA_CHUNK", request.noreply);
+      this.#reply(out, "BAD_DATA_CHUNK", request.noreply);
       return;
     }
     const { key, flags, exptime, data } = request;
@@ -245,14 +271,14 @@ export class CommandHandler {
     switch (result) {
       case "TOO_LARGE":
         stats.storeTooLarge++;
-        reply(out, "TOO_LARGE", request.noreply);
+        this.#reply(out, "TOO_LARGE", request.noreply);
         return;
       case "NO_MEMORY":
         stats.storeNoMemory++;
-        reply(out, "OUT_OF_MEMORY_STORING", request.noreply);
+        this.#reply(out, "OUT_OF_MEMORY_STORING", request.noreply);
         return;
       default:
-        reply(out, result, request.noreply);
+        this.#reply(out, result, request.noreply);
     }
   }
 
@@ -291,39 +317,5 @@ export class CommandHandler {
       return;
     }
     out.bytes(REPLY.END);
-  }
-}
-
-function reply(out: WriteBuffer, name: ReplyName, noreply: boolean): void {
-  if (!noreply) out.bytes(REPLY[name]);
-}
-
-function latin1(bytes: Uint8Array): string {
-  return String.fromCharCode(...bytes);
-}
-
-/** One line for -vv logging. */
-function describe(request: Request): string {
-  switch (request.type) {
-    case "storage":
-      return `${request.command} ${
-        latin1(request.key)
-      } ${request.flags} ${request.exptime} ${request.data.length}`;
-    case "retrieval":
-      return `${request.command} ${request.keys.map(latin1).join(" ")}`;
-    case "delete":
-    case "touch":
-      return `${request.type} ${latin1(request.key)}`;
-    case "arithmetic":
-      return `${request.command} ${latin1(request.key)} ${request.delta}`;
-    case "stats":
-    case "shutdown":
-      return [request.type, ...request.args].join(" ");
-    case "meta":
-      return `${request.command} ${latin1(request.key)}`;
-    case "invalid":
-      return `(invalid: ${request.reply})`;
-    default:
-      return request.type;
   }
 }
