@@ -73,8 +73,14 @@ export interface MemcachedProcess extends AsyncDisposable {
   readonly process: Deno.ChildProcess;
 }
 
-/** Starts Debian's memcached on a free port with extra flags and waits until it accepts. */
-export async function startMemcached(args: string[] = []): Promise<MemcachedProcess> {
+/**
+ * Starts Debian's memcached on a free port with extra flags and waits until
+ * it accepts; with `stderr: "piped"` its log can be read from the process.
+ */
+export async function startMemcached(
+  args: string[] = [],
+  options: { stderr?: "null" | "piped" } = {},
+): Promise<MemcachedProcess> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = freePort();
     const process = new Deno.Command("memcached", {
@@ -84,7 +90,7 @@ export async function startMemcached(args: string[] = []): Promise<MemcachedProc
         ...["-U", "0", "-l", "127.0.0.1", "-p", String(port), ...args],
       ],
       stdout: "null",
-      stderr: "null",
+      stderr: options.stderr ?? "null",
     }).spawn();
     for (let i = 0; i < 200; i++) {
       try {
@@ -108,6 +114,7 @@ export async function startMemcached(args: string[] = []): Promise<MemcachedProc
       process.kill("SIGKILL");
     } catch { /* already gone */ }
     await process.status;
+    if (options.stderr === "piped") await process.stderr.cancel();
   }
   throw new Error("Cannot start memcached: it never accepted a connection");
 }

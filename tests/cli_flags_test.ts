@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { REFUSAL } from "./_flood.ts";
-import { hasMemcached } from "./_peers.ts";
+import { hasMemcached, startMemcached } from "./_peers.ts";
 import { type ServerProcess, startOurServer, startReference } from "./_servers.ts";
 import { Wire } from "./_wire.ts";
 
@@ -111,4 +111,58 @@ Deno.test("-c 2: the third connection is refused with memcached's line, and a fr
   }
   first[Symbol.dispose]();
   using _fourth = await served(server.port);
+});
+
+/** A session of well-formed classic and meta commands, noreply among them. */
+const SESSION = "set k 0 0 1\r\n1\r\nset n 0 0 1 noreply\r\n2\r\nget k n x\r\ngets k\r\n" +
+  "incr k 5\r\nincr k 1 noreply\r\ndecr nope 1\r\ntouch k 10\r\nadd k 0 0 1\r\n3\r\n" +
+  "version\r\nmn\r\nms m 1 T0\r\nz\r\nmg m v\r\nmg zz v\r\nmd m q\r\nstats detail dump\r\n" +
+  "flush_all\r\nverbosity 2\r\ndelete k noreply\r\nappend k 0 0 1\r\nx\r\nquit\r\n";
+
+/**
+ * The session's part of a -vv log as both must agree on it: from its
+ * connection's first line to its last, ids as N, lines of other connections
+ * (the start-up probe's) left out.
+ */
+function sessionLog(log: string): string[] {
+  const lines = log.split("\n");
+  const at = lines.findIndex((line) => /^<\d+ set k 0 0 1$/.test(line));
+  assert.ok(at >= 0, `no session in the log:\n${log}`);
+  const id = lines[at].slice(1, lines[at].indexOf(" "));
+  const mine = (line: string) => line.startsWith(`<${id} `) || line.startsWith(`>${id} `);
+  const first = lines.findLastIndex((line, i) => i < at && line.startsWith(`<${id} new `));
+  const last = lines.findIndex((line, i) => i > at && line === `<${id} connection closed.`);
+  return lines.slice(first, last + 1).filter(mine).map((line) =>
+    line.replace(/^([<>])\d+ /, "$1N ")
+      // memcached negotiates text or binary on a connection's first byte; ours speaks text only.
+      .replace("new auto-negotiating client connection", "new client connection")
+  );
+}
+
+Deno.test({
+  name: "-vv logs each command and its reply as memcached's -vv does",
+  ignore: !HAS_MEMCACHED,
+  async fn() {
+    const logs: string[][] = [];
+    for (
+      const start of [
+        () => startOurServer(["-vv"], { stderr: "piped" }),
+        () => startMemcached(["-t", "1", "-vv"], { stderr: "piped" }),
+      ]
+    ) {
+      const server = await start();
+      const log = new Response(server.process.stderr).text();
+      {
+        using wire = await Wire.connect(server.port);
+        await wire.send(SESSION);
+        await wire.readToClose(5000);
+      }
+      // Both log the close in the same step as they close, so it is in the log by now.
+      await server[Symbol.asyncDispose]();
+      logs.push(sessionLog(await log));
+    }
+    const [ours, theirs] = logs;
+    assert.ok(theirs.includes("<N set n 0 0 1 noreply") && theirs.includes(">N NOREPLY STORED"));
+    assert.deepEqual(ours, theirs);
+  },
 });
