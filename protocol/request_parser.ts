@@ -210,7 +210,7 @@ export class RequestParser {
   /** Gives back what an unfinished data block holds of the budget; call once the connection is gone. */
   dispose(): void {
     this.#giveBack();
-    this.#in.release();
+    this.#in.free();
   }
 
   /** How many bytes are buffered and not yet parsed. */

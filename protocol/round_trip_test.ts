@@ -207,3 +207,14 @@ Deno.test("the request encoder refuses keys python-memcached refuses, before wri
     RangeError,
   );
 });
+
+Deno.test("a released WriteBuffer frees its bytes, empties its old views, and is written to again", () => {
+  const out = new WriteBuffer();
+  out.bytes(new TextEncoder().encode("VALUE k 0 1\r\nv\r\nEND\r\n"));
+  const old = out.view();
+  out.release();
+  assert.equal(old.length, 0);
+  assert.equal(out.length, 0);
+  out.bytes(new TextEncoder().encode("STORED\r\n"));
+  assert.equal(new TextDecoder().decode(out.view()), "STORED\r\n");
+});

@@ -100,6 +100,17 @@ export class WriteBuffer implements ByteSink {
   }
 
   /**
+   * Frees the memory at once, for a writer that is done: a dropped buffer
+   * would wait for a garbage collection, which an idle server may never run.
+   * Views handed out are emptied; the buffer grows again if written to.
+   */
+  release(): void {
+    this.#length = 0;
+    (this.#buf.buffer as ArrayBuffer).transfer(0);
+    this.#buf = new Uint8Array(0);
+  }
+
+  /**
    * Room for `n` more bytes at the end, growing by doubling.
    *
    * @param n How many bytes will be written.

@@ -211,6 +211,7 @@ export class Connection {
     } finally {
       this.close();
       this.#parser.dispose();
+      this.#out.release();
       if (this.#verbosity > 1) console.error(`<${info.id} connection closed.`);
       this.#finish();
     }
