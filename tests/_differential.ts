@@ -20,6 +20,8 @@ export const HAS_MEMCACHED = hasMemcached();
 
 /** How long a server must stay silent before its reply to a turn counts as complete. */
 const QUIET_MS = 200;
+/** How long a turn waits for a unique it names to arrive. */
+const UNIQUE_WAIT_MS = 5000;
 /** The pause between chunks of a split turn, so each arrives on its own. */
 const CHUNK_GAP_MS = 5;
 
@@ -209,6 +211,14 @@ export function lastUniques(reply: string): Map<string, bigint> {
   return uniques;
 }
 
+/** Whether every `<cas:key>` in a turn has a unique in the reply so far. */
+function canFillUniques(text: string, reply: string): boolean {
+  const keys = [...text.matchAll(/<cas:([^>+]+)(\+1)?>/g)].map((m) => m[1]);
+  if (keys.length === 0) return true;
+  const uniques = lastUniques(reply);
+  return keys.every((key) => uniques.has(key));
+}
+
 /** Replaces `<cas:key>` and `<cas:key+1>` in a turn with the unique last seen for the key. */
 export function fillUniques(text: string, reply: string): string {
   const uniques = lastUniques(reply);
@@ -319,6 +329,13 @@ export async function converse(
       const chunks = Array.isArray(turn) ? turn : [turn];
       for (const [i, chunk] of chunks.entries()) {
         if (i > 0) await sleep(CHUNK_GAP_MS);
+        // On a loaded box the reply holding a unique can come after the quiet window.
+        const deadline = Date.now() + UNIQUE_WAIT_MS;
+        while (
+          !canFillUniques(chunk, listener.reply) && !listener.closed && Date.now() < deadline
+        ) {
+          await sleep(10);
+        }
         await listener.send(latin1(fillUniques(chunk, listener.reply)));
       }
       await listener.quiet(QUIET_MS);
