@@ -15,13 +15,15 @@ import { PrefixStats } from "./_prefix_stats.ts";
 import { replyLine, requestLine, sendingKeyLine } from "./_verbose_log.ts";
 import type { ServerStats } from "./_stats.ts";
 import type { Store } from "./_store.ts";
-import type { ConnectionInfo, ItemView, ServerControl, Settings } from "./_types.ts";
+import type { ConnectionInfo, ItemView, PinnedValue, ServerControl, Settings } from "./_types.ts";
 
 /** Every request but a retrieval, which {@linkcode CommandHandler.prototype.retrieve} answers. */
 export type NonRetrieval = Exclude<Request, RetrievalRequest>;
 
 /** Past this many reply bytes, a retrieval pauses so the connection can write. */
 const RETRIEVAL_HIGH_WATER = 256 * 1024;
+/** From this size a value is written from its page instead of copied into the reply. */
+const STREAMED_VALUE = 256 * 1024;
 const CRLF = REPLY.END.subarray(3);
 
 /** Runs requests against the store and writes memcached's replies. */
@@ -35,6 +37,8 @@ export class CommandHandler {
   #items: ItemView;
   /** The reply a noreply request did not send, for the -vv log. */
   #silenced: Uint8Array | string | undefined;
+  /** A large value the last retrieval left for the connection to write from its page. */
+  #pinned: PinnedValue | undefined;
 
   constructor(store: Store, stats: ServerStats, settings: Settings, control: ServerControl) {
     this.#store = store;
@@ -95,9 +99,15 @@ export class CommandHandler {
         value.length,
         withCas ? items.casUnique(slot) : undefined,
       );
+      if (verbose) console.error(`>${connection.id} ${sendingKeyLine(keys[i])}`);
+      // A large value is written from its page, not copied per reader; a bad key drops every hit unsent.
+      if (value.length >= STREAMED_VALUE && !request.badKey) {
+        this.#pinned = store.pinValue(slot);
+        next = i + 1;
+        break;
+      }
       out.bytes(value);
       out.bytes(CRLF);
-      if (verbose) console.error(`>${connection.id} ${sendingKeyLine(keys[i])}`);
       if (out.length >= RETRIEVAL_HIGH_WATER && i + 1 < keys.length) {
         next = i + 1;
         break;
@@ -117,6 +127,19 @@ export class CommandHandler {
     }
     if (from === 0) this.#counted(out, connection);
     return next;
+  }
+
+  /**
+   * The value the last {@linkcode CommandHandler.prototype.retrieve} left to
+   * the connection to write after the reply so far, then its CRLF; release it
+   * once written.
+   *
+   * @returns The value, or undefined when the reply holds every value.
+   */
+  takePinned(): PinnedValue | undefined {
+    const pinned = this.#pinned;
+    this.#pinned = undefined;
+    return pinned;
   }
 
   #log(request: Request, connection: ConnectionInfo): void {

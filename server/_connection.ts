@@ -10,6 +10,7 @@
 
 import { setImmediate } from "node:timers";
 import { ProtocolError } from "../protocol/errors.ts";
+import { REPLY } from "../protocol/replies.ts";
 import { type DataBlockBudget, RequestParser } from "../protocol/request_parser.ts";
 import type { Request } from "../protocol/requests.ts";
 import { WriteBuffer } from "../protocol/write_buffer.ts";
@@ -17,7 +18,7 @@ import { type AuthCheck, AuthGate } from "./_auth.ts";
 import type { CommandHandler } from "./_commands.ts";
 import type { PrefetchTurn } from "./_prefetch_turn.ts";
 import type { ServerStats } from "./_stats.ts";
-import type { ClientStream, ConnectionInfo } from "./_types.ts";
+import type { ClientStream, ConnectionInfo, PinnedValue } from "./_types.ts";
 
 /** What a connection needs of the server's settings. */
 export interface ConnectionSettings {
@@ -41,6 +42,8 @@ export interface ConnectionSettings {
 const WRITE_HIGH_WATER = 256 * 1024;
 /** Past this many bytes written in one turn a connection lets the others have theirs. */
 const TURN_WRITE_BYTES = 1024 * 1024;
+
+const CRLF = REPLY.END.subarray(3);
 
 let nextConnectionId = 1;
 
@@ -69,6 +72,8 @@ export class Connection {
   #verbosity: number;
   #perEvent: number;
   #turn: PrefetchTurn;
+  /** A large value being written from its page, released once written or when the connection ends. */
+  #pinned: PinnedValue | undefined;
   /** Until the client authenticates (`-Y`), its bytes go here instead of the parser. */
   #gate: AuthGate | undefined;
   /** Reads, requests and bytes written since this connection last let the others have a turn. */
@@ -169,10 +174,13 @@ export class Connection {
           if (request.type === "retrieval") {
             // A reply past the buffer's mark is written before the next key is answered.
             let next = handler.retrieve(request, 0, out, info);
+            this.#pinned = handler.takePinned();
             while (next >= 0) {
               await this.#flush();
+              if (this.#pinned !== undefined) await this.#writePinned(this.#pinned);
               if (this.#written >= TURN_WRITE_BYTES && !await this.#yield()) break reading;
               next = handler.retrieve(request, next, out, info);
+              this.#pinned = handler.takePinned();
             }
           } else if (!handler.handle(request, out, info)) {
             await this.#flush();
@@ -210,6 +218,7 @@ export class Connection {
       }
     } finally {
       this.close();
+      this.#pinned?.release();
       this.#parser.dispose();
       this.#out.release();
       if (this.#verbosity > 1) console.error(`<${info.id} connection closed.`);
@@ -238,6 +247,18 @@ export class Connection {
     const view = out.view();
     while (sent < view.length) sent += await this.#conn.write(view.subarray(sent));
     this.#wrote(view.length);
+  }
+
+  /** Writes a value from its page, then releases it; its CRLF goes into the reply that follows. */
+  async #writePinned(pinned: PinnedValue): Promise<void> {
+    const value = pinned.value;
+    this.info.state = "conn_mwrite";
+    for (let sent = 0; sent < value.length;) sent += await this.#conn.write(value.subarray(sent));
+    this.#pinned = undefined;
+    pinned.release();
+    this.#written += value.length;
+    this.#stats.bytesWritten += value.length;
+    this.#out.bytes(CRLF);
   }
 
   /** Lets the other connections have a turn; false when this one was closed meanwhile. */

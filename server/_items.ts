@@ -240,7 +240,9 @@ export class Items implements ItemView {
     const base = slot * STRIDE;
     const klen = meta[base + F_INFO] & 0xff;
     const oldCls = classAt(meta, base);
-    if (cls !== oldCls && !this.#move(slot, cls, klen + keep, now)) return false;
+    // A chunk a write is reading is never rewritten: the new value takes another.
+    const stays = cls === oldCls && !this.#slab.pinned(meta[base + F_PAGE], meta[base + F_OFFSET]);
+    if (!stays && !this.#move(slot, cls, klen + keep, now)) return false;
     this.#lru.remove(slot, oldCls);
     this.#stats.leave(oldCls, this.#rows.size(base));
     meta[base + F_INFO] = klen | (cls << 8) | INFO_LINKED;

@@ -360,7 +360,8 @@ export class Lru {
         tried[from] = 1;
         let fewest = Infinity;
         for (let p = 0; p < count; p++) {
-          if (slab.pageClass[p] !== from || p === protectPage) continue;
+          // A page a write is reading stays where it is, as memcached's mover skips referenced items.
+          if (slab.pageClass[p] !== from || p === protectPage || slab.pinnedPage(p)) continue;
           const used = slab.pageUsed[p];
           // Without evictions, only a page whose items all fit elsewhere in the class.
           const rescuable = used <= slab.freeChunks(from) -

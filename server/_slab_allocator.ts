@@ -42,6 +42,9 @@ export interface SlabAllocatorOptions {
   headerSize?: number;
 }
 
+/** A chunk's key in the pin maps is `page * CHUNK_KEY + offset`: offsets stay below it. */
+const CHUNK_KEY = 2 ** 32;
+
 /** The chunk sizes memcached's `slabs_init` makes, ids from 1; index 0 is unused. */
 export function slabClassSizes(options: SlabAllocatorOptions): number[] {
   const { pageSize, minChunkSize, growthFactor, maxItemSize } = options;
@@ -107,6 +110,9 @@ export class SlabAllocator {
   #sizeTable: Uint8Array;
   #tableLimit: number;
   #pool: number[] = [];
+  #pins = new Map<number, number>();
+  #pinnedPages = new Map<number, number>();
+  #freedWhilePinned = new Set<number>();
   #deadPages: number[] = [];
   /** Bytes each page counts against the limit, by page index. */
   #counted: number[] = [];
@@ -197,8 +203,52 @@ export class SlabAllocator {
     return true;
   }
 
+  /**
+   * Keeps a chunk's bytes as they are while a write reads them, as
+   * memcached's item refcount does: a chunk freed meanwhile goes back to its
+   * class only at the last {@linkcode SlabAllocator.prototype.unpin}, and a
+   * page holding it is never moved.
+   */
+  pin(page: number, offset: number): void {
+    const chunk = page * CHUNK_KEY + offset;
+    this.#pins.set(chunk, (this.#pins.get(chunk) ?? 0) + 1);
+    this.#pinnedPages.set(page, (this.#pinnedPages.get(page) ?? 0) + 1);
+  }
+
+  /** Ends one {@linkcode SlabAllocator.prototype.pin}; frees the chunk if it was freed meanwhile. */
+  unpin(page: number, offset: number): void {
+    const chunk = page * CHUNK_KEY + offset;
+    const pins = this.#pins.get(chunk)! - 1;
+    const onPage = this.#pinnedPages.get(page)! - 1;
+    if (onPage === 0) this.#pinnedPages.delete(page);
+    else this.#pinnedPages.set(page, onPage);
+    if (pins > 0) {
+      this.#pins.set(chunk, pins);
+      return;
+    }
+    this.#pins.delete(chunk);
+    if (this.#freedWhilePinned.delete(chunk)) this.free(page, offset);
+  }
+
+  /** Whether a write is reading a chunk of the page. */
+  pinnedPage(page: number): boolean {
+    return this.#pinnedPages.size > 0 && this.#pinnedPages.has(page);
+  }
+
+  /** Whether a write is reading this chunk. */
+  pinned(page: number, offset: number): boolean {
+    return this.#pins.size > 0 && this.#pins.has(page * CHUNK_KEY + offset);
+  }
+
   /** Gives a chunk back to its class (or just forgets it, on a detached page). */
   free(page: number, offset: number): void {
+    if (this.#pins.size > 0 && this.#pins.has(page * CHUNK_KEY + offset)) {
+      // Its item is gone, but a write still reads the bytes: they stay until unpinned.
+      this.#freedWhilePinned.add(page * CHUNK_KEY + offset);
+      // A page holding a pinned chunk is never detached, so its class is its own.
+      this.owners[page][(offset / this.stride[this.pageClass[page]]) | 0] = -1;
+      return;
+    }
     const cls = this.pageClass[page];
     if (--this.pageUsed[page] === 0 && cls !== DETACHED) this.emptyPages++;
     if (cls === DETACHED) {

@@ -26,6 +26,7 @@ import type {
   MetaDeltaFailure,
   MetaDeltaOptions,
   MetaSetOptions,
+  PinnedValue,
   StoreFailure,
   StoreOptions,
   StoreResult,
@@ -37,6 +38,8 @@ const {
   F_EXPTIME,
   F_FLAGS,
   F_INFO,
+  F_OFFSET,
+  F_PAGE,
   F_VLEN,
   INFO_FETCHED,
   INFO_KEY_BINARY,
@@ -228,6 +231,22 @@ export class Store {
    */
   prefetch(keys: readonly Uint8Array[], from: number): number {
     return this.#index.prefetch(keys, from);
+  }
+
+  /**
+   * An item's value, kept as it is until `release` however the store changes
+   * meanwhile, as memcached's refcount keeps an item a write is sending: a
+   * large value can then be written straight from its page.
+   *
+   * @returns The value's bytes and the call that lets the store reuse them.
+   */
+  pinValue(slot: number): PinnedValue {
+    const base = slot * STRIDE;
+    const page = this.#rows.meta[base + F_PAGE];
+    const offset = this.#rows.meta[base + F_OFFSET];
+    const slab = this.#slab;
+    slab.pin(page, offset);
+    return { value: this.#items.value(slot), release: () => slab.unpin(page, offset) };
   }
 
   // ---------------------------------------------------------------- storing

@@ -474,3 +474,25 @@ Deno.test("Store rejects options memcached refuses", () => {
   assert.throws(() => new Store({ growthFactor: 1 }), RangeError);
   assert.throws(() => new Store({ maxBytes: 0.5 }), RangeError);
 });
+
+Deno.test("Store keeps a pinned value's bytes through an overwrite, a delete, page moves and new items", () => {
+  // 2 MiB, so new items must reuse what is freed and pages must move between classes.
+  const { store } = setup({ maxBytes: 2 * 1024 * 1024 });
+  const size = 300 * 1024;
+  assert.equal(store.set(bytes("big"), 0, 0, new Uint8Array(size).fill(0x61)), "STORED");
+  const pinned = store.pinValue(store.get(bytes("big")));
+  // The same size would be written in place were the chunk not pinned.
+  assert.equal(store.set(bytes("big"), 0, 0, new Uint8Array(size).fill(0x62)), "STORED");
+  assert.equal(read(store, "big"), "b".repeat(size));
+  store.delete(bytes("big"));
+  for (let i = 0; i < 20; i++) {
+    store.set(bytes(`other${i}`), 0, 0, new Uint8Array(size).fill(0x63));
+    store.set(bytes(`small${i}`), 0, 0, new Uint8Array(5000).fill(0x64));
+  }
+  assert.ok(pinned.value.every((b) => b === 0x61), "the pinned bytes changed");
+  const before = store.stats().currItems;
+  pinned.release();
+  // Its chunk is free again: one more value of its size needs no eviction.
+  store.set(bytes("again"), 0, 0, new Uint8Array(size).fill(0x65));
+  assert.equal(store.stats().currItems, before + 1);
+});

@@ -168,6 +168,14 @@ export type StoreFailure = Exclude<StoreResult, "STORED">;
 /** A meta arithmetic that changed nothing: why, as {@linkcode DeltaResult}, or a cas mismatch. */
 export type MetaDeltaFailure = Exclude<DeltaResult, bigint> | "EXISTS";
 
+/** An item's value that the store keeps unchanged until released, from `Store.pinValue`. */
+export interface PinnedValue {
+  /** The value's bytes, in their page. */
+  readonly value: Uint8Array;
+  /** Lets the store reuse the bytes; call once, when the write is done. */
+  release(): void;
+}
+
 /**
  * Reads an item by the slot a lookup returned. Views and slots are valid
  * until the next call that changes the store.

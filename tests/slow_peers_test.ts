@@ -109,3 +109,45 @@ Deno.test("a flooding pipeliner yields every 20 requests and leaves a fresh clie
   }
   assert.ok(await stat(server.port, "conn_yields") > 1000);
 });
+
+Deno.test("20 readers of a 30 MB value that never read share the stored copy", async () => {
+  await using server = await startOurServer(["-I", "32m", "-m", "1024"]);
+  const before = await vmRss(server.process.pid);
+  await using _readers = await silentReaders(server.port, 20, 3, 30 * MB);
+  await sleep(1000);
+  const latency = await probe(server.port, 500);
+  const grown = (await vmRss(server.process.pid)) - before;
+  // The value stored and its 30 MB read on the way in (about 70 MiB measured); a copy each was 640.
+  assert.ok(grown < 200 * MB, `RSS grew ${(grown / MB).toFixed(0)} MiB`);
+  assertAnswered(latency);
+});
+
+Deno.test("a slow reader of a large value gets it whole while it is overwritten, deleted and its memory wanted", async () => {
+  await using server = await startOurServer(["-I", "32m", "-m", "64"]);
+  // Larger than what the kernel's socket buffers take, so the server is still writing it.
+  const size = 12 * MB;
+  using writer = await Wire.connect(server.port);
+  const set = (key: string, fill: string) =>
+    writer.call(`set ${key} 0 0 ${size}\r\n${fill.repeat(size)}\r\n`);
+  assert.equal(await set("big", "a"), "STORED\r\n");
+  using reader = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  await reader.write(new TextEncoder().encode("get big\r\n"));
+  const header = `VALUE big 0 ${size}\r\n`;
+  const reply = new Uint8Array(header.length + size + 7);
+  let got = await reader.read(reply) ?? 0;
+  // Of the same size, so it would be written in place; then deleted; then its memory wanted.
+  assert.equal(await set("big", "b"), "STORED\r\n");
+  assert.equal(await writer.call("delete big\r\n"), "DELETED\r\n");
+  for (let i = 0; i < 4; i++) assert.equal(await set(`k${i}`, "c"), "STORED\r\n");
+  while (got < reply.length) {
+    const n = await reader.read(reply.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  const text = new TextDecoder().decode(reply.subarray(0, got));
+  assert.equal(got, reply.length, "the reply was cut short");
+  assert.ok(text.startsWith(header), "no VALUE line");
+  assert.ok(text.endsWith("\r\nEND\r\n"), "no END");
+  const value = reply.subarray(header.length, header.length + size);
+  assert.ok(value.every((b) => b === 0x61), "the value sent changed while it was written");
+});
