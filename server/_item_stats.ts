@@ -203,20 +203,45 @@ export class ItemStats {
     this.byClass = new Float64Array((largest + 1) * C_COUNT);
   }
 
-  /** Counts an item of `size` bytes (by memcached's formula) into class `cls`. */
-  enter(cls: number, size: number): void {
+  /** `stats sizes`: items by size rounded up to 32 bytes, bucket `i` for `i * 32`; undefined while off. */
+  sizes: Uint32Array | undefined;
+  /** Items whose cas unique is below this were stored before `sizes` began and are left out. */
+  sizesCasMin = 0;
+
+  /** Counts an item of `size` bytes (by memcached's formula) with unique `cas` into class `cls`. */
+  enter(cls: number, size: number, cas: number): void {
     const row = cls * C_COUNT;
     this.bytes += size;
     this.byClass[row + C_NUMBER]++;
     this.byClass[row + C_MEM_REQUESTED] += size;
+    if (this.sizes !== undefined) this.#countSize(size, cas, 1);
   }
 
-  /** Counts an item of `size` bytes out of class `cls`. */
-  leave(cls: number, size: number): void {
+  /** Counts an item of `size` bytes with unique `cas` out of class `cls`. */
+  leave(cls: number, size: number, cas: number): void {
     const row = cls * C_COUNT;
     this.bytes -= size;
     this.byClass[row + C_NUMBER]--;
     this.byClass[row + C_MEM_REQUESTED] -= size;
+    if (this.sizes !== undefined) this.#countSize(size, cas, -1);
+  }
+
+  /**
+   * Starts `stats sizes` for items up to `maxItemSize` bytes stored from now
+   * on, as memcached's item_stats_sizes_init; `casMin` is the next unique.
+   */
+  trackSizes(maxItemSize: number, casMin: number): void {
+    if (this.sizes !== undefined) return;
+    this.sizes = new Uint32Array(Math.floor(maxItemSize / 32) + 1);
+    this.sizesCasMin = casMin;
+  }
+
+  #countSize(size: number, cas: number, delta: number): void {
+    const sizes = this.sizes!;
+    if (cas < this.sizesCasMin) return;
+    const bucket = Math.ceil(size / 32);
+    // memcached's counters are unsigned ints: a removal it never counted wraps them.
+    if (bucket < sizes.length) sizes[bucket] += delta;
   }
 
   /** One per-class counter summed over every class. */

@@ -244,7 +244,7 @@ export class Items implements ItemView {
     const stays = cls === oldCls && !this.#slab.pinned(meta[base + F_PAGE], meta[base + F_OFFSET]);
     if (!stays && !this.#move(slot, cls, klen + keep, now)) return false;
     this.#lru.remove(slot, oldCls);
-    this.#stats.leave(oldCls, this.#rows.size(base));
+    this.#stats.leave(oldCls, this.#rows.size(base), casAt(meta, base));
     meta[base + F_INFO] = klen | (cls << 8) | INFO_LINKED;
     return true;
   }
@@ -282,7 +282,7 @@ export class Items implements ItemView {
     meta[base + F_INFO] &= ~INFO_FETCHED;
     setCas(meta, base, this.#rows.nextCas());
     this.#lru.push(slot, cls);
-    this.#stats.enter(cls, this.#rows.size(base));
+    this.#stats.enter(cls, this.#rows.size(base), casAt(meta, base));
     this.#stats.totalItems++;
   }
 

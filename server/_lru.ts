@@ -174,7 +174,8 @@ export class Lru {
   link(slot: number, cls: number, hash: number): void {
     const stats = this.#stats;
     this.push(slot, cls);
-    stats.enter(cls, this.#rows.size(slot * STRIDE));
+    const base = slot * STRIDE;
+    stats.enter(cls, this.#rows.size(base), casAt(this.#rows.meta, base));
     stats.currItems++;
     stats.totalItems++;
     this.#index.insert(slot, hash);
@@ -188,7 +189,7 @@ export class Lru {
     const cls = classAt(meta, base);
     this.#index.remove(slot);
     this.remove(slot, cls);
-    stats.leave(cls, this.#rows.size(base));
+    stats.leave(cls, this.#rows.size(base), casAt(meta, base));
     stats.currItems--;
     this.#slab.free(meta[base + F_PAGE], meta[base + F_OFFSET]);
     this.#rows.release(slot);
@@ -374,6 +375,36 @@ export class Lru {
       }
     }
     if (victim < 0) return false;
+    this.#emptyPage(victim, now);
+    return true;
+  }
+
+  /**
+   * `slabs reassign`: moves class `src`'s first page to class `dst`, or to
+   * the global pool when `dst` is 0, its items rescued into free chunks of
+   * their class or evicted, as memcached's page mover does.
+   */
+  reassign(src: number, dst: number, now: number): void {
+    const slab = this.#slab;
+    this.#emptyPage(slab.firstPage(src), now);
+    if (dst > 0) slab.grantPage(dst);
+    else slab.releasePool();
+  }
+
+  /**
+   * Empties pages into the pool and frees them until the pages handed out
+   * are within the limit again, after `cache_memlimit` lowered it.
+   */
+  shrink(now: number): void {
+    const slab = this.#slab;
+    slab.releasePool();
+    while (slab.memBytes > slab.maxBytes && this.#movePage(0, -1, false, now)) slab.releasePool();
+  }
+
+  /** Empties page `victim` into the global pool: its items move to free chunks of their class, or are evicted. */
+  #emptyPage(victim: number, now: number): void {
+    const slab = this.#slab;
+    const meta = this.#rows.meta;
     const from = slab.detachPage(victim);
     const owners = slab.owners[victim];
     const carved = slab.pageCarved[victim];
@@ -400,6 +431,5 @@ export class Lru {
     }
     slab.poolPage(victim);
     this.#stats.slabsMoved++;
-    return true;
   }
 }

@@ -81,8 +81,8 @@ export class SlabAllocator {
   readonly pageBytes: Float64Array;
   /** Bytes a chunk takes in its page by class id: its size less the header held outside. */
   readonly stride: Int32Array;
-  /** The byte limit on pages handed out. */
-  readonly maxBytes: number;
+  /** The byte limit on pages handed out; `cache_memlimit` changes it live. */
+  maxBytes: number;
   /** Bytes of pages handed out, the pool included (memcached's `total_malloced`). */
   memBytes = 0;
   /** Pages of some class with no chunk in use, free for another class to take. */
@@ -257,6 +257,10 @@ export class SlabAllocator {
     }
     const index = (offset / this.stride[cls]) | 0;
     this.owners[page][index] = -1;
+    this.#pushFree(cls, page, index);
+  }
+
+  #pushFree(cls: number, page: number, index: number): void {
     let stack = this.#free[cls];
     const n = this.#freeLen[cls];
     if (n === stack.length) {
@@ -267,6 +271,46 @@ export class SlabAllocator {
     stack[n] = page;
     stack[n + 1] = index;
     this.#freeLen[cls] = n + 2;
+  }
+
+  /** The class's first page still held (memcached's `slab_list[0]`), or -1. */
+  firstPage(cls: number): number {
+    for (let p = 0; p < this.pages.length; p++) if (this.pageClass[p] === cls) return p;
+    return -1;
+  }
+
+  /**
+   * Gives class `cls` one more page, from the pool if one fits, carved into
+   * free chunks at once as memcached's split_slab_page_into_freelist.
+   *
+   * @returns Whether the limit left room for it.
+   */
+  grantPage(cls: number): boolean {
+    const current = this.#curPage[cls];
+    const page = this.#newPage(cls);
+    if (page < 0) return false;
+    // The class keeps carving its current page; the new one is all free chunks.
+    this.#curPage[cls] = current;
+    const n = this.perPage[cls];
+    for (let i = 0; i < n; i++) {
+      this.owners[page][i] = -1;
+      this.#pushFree(cls, page, i);
+    }
+    this.pageCarved[page] = n;
+    return true;
+  }
+
+  /** Frees pooled pages while the pages handed out pass the limit (memcached's memory_release). */
+  releasePool(): void {
+    while (this.memBytes > this.maxBytes && this.#pool.length > 0) this.#release(this.#pool.pop()!);
+  }
+
+  #release(page: number): void {
+    this.memBytes -= this.#counted[page];
+    this.#counted[page] = 0;
+    this.pages[page] = EMPTY_PAGE;
+    this.owners[page] = EMPTY_OWNERS;
+    this.#deadPages.push(page);
   }
 
   /** Free chunks of a class, carved or not (memcached's `free_chunks`). */
@@ -352,12 +396,7 @@ export class SlabAllocator {
     if (page < 0) {
       // Pooled pages of another size give their memory back first.
       while (this.memBytes + bytes > this.maxBytes && this.#pool.length > 0) {
-        const p = this.#pool.pop()!;
-        this.memBytes -= this.#counted[p];
-        this.#counted[p] = 0;
-        this.pages[p] = EMPTY_PAGE;
-        this.owners[p] = EMPTY_OWNERS;
-        this.#deadPages.push(p);
+        this.#release(this.#pool.pop()!);
       }
       if (this.memBytes + bytes > this.maxBytes) return -1;
       page = this.#deadPages.length > 0 ? this.#deadPages.pop()! : this.pages.length;

@@ -138,6 +138,12 @@ export interface StoreOptions {
    * @default {16}
    */
   hashPower?: number;
+  /**
+   * Whether `stats sizes` counts items from the start (memcached's `-o track_sizes`).
+   *
+   * @default {false}
+   */
+  trackSizes?: boolean;
 }
 
 /** Options of `Store.metaDelete`. */
@@ -230,6 +236,12 @@ export interface Settings {
   authFile?: string;
   /** Requests one connection is served before the others get a turn (`-R`). */
   requestsPerEvent: number;
+  /** `-o track_sizes`: `stats sizes` counts from the start. */
+  trackSizes?: boolean;
+  /** `slabs automove` and `-o slab_automove`: 0, 1 or 2 (memcached's default 1). */
+  slabAutomove?: number;
+  /** `slabs automove ratio` and `-o slab_automove_ratio` (memcached's default 0.8). */
+  slabAutomoveRatio?: number;
 }
 
 /** A connection as the handlers see it: what `stats conns` shows, and where its replies stand. */

@@ -227,6 +227,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
     maxItemSize: settings.maxItemSize,
     evict: settings.evictions,
     useCas: settings.cas,
+    trackSizes: settings.trackSizes,
     clock,
   });
   const listeners: (Listener | undefined)[] = [];
