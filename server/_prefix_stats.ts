@@ -7,12 +7,16 @@
  */
 
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
+import { hashKey } from "./_hash_index.ts";
 
 const DELIMITER = 0x3a;
+/** memcached's PREFIX_HASH_SIZE: its dump walks these buckets in order. */
+const BUCKETS = 256;
 /** memcached keeps every prefix it sees; this many bound the memory a client can make it use. */
 const MAX_PREFIXES = 65536;
 
 interface Counts {
+  prefix: string;
   get: number;
   hit: number;
   set: number;
@@ -23,16 +27,24 @@ interface Counts {
 export class PrefixStats {
   /** Whether counting is on (`stats detail on`). */
   enabled = false;
-  #prefixes = new Map<string, Counts>();
+  /** Each bucket newest first, as memcached links a new prefix at its bucket's head. */
+  #buckets: Counts[][] = Array.from({ length: BUCKETS }, () => []);
+  #size = 0;
 
   #counts(key: Uint8Array): Counts | undefined {
-    const end = key.indexOf(DELIMITER);
-    if (end < 0) return undefined;
-    const prefix = String.fromCharCode(...key.subarray(0, end));
-    let counts = this.#prefixes.get(prefix);
-    if (counts === undefined && this.#prefixes.size < MAX_PREFIXES) {
-      counts = { get: 0, hit: 0, set: 0, del: 0 };
-      this.#prefixes.set(prefix, counts);
+    let end = 0;
+    // memcached's scan stops at a NUL as at the key's end: no delimiter, no prefix.
+    while (end < key.length && key[end] !== DELIMITER && key[end] !== 0) end++;
+    if (end === key.length || key[end] === 0) return undefined;
+    const bytes = key.subarray(0, end);
+    const bucket = this.#buckets[hashKey(bytes) & (BUCKETS - 1)];
+    const prefix = String.fromCharCode(...bytes);
+    // memcached compares with strncmp over the new prefix's length, so a longer prefix it already holds matches.
+    let counts = bucket.find((c) => c.prefix.startsWith(prefix));
+    if (counts === undefined && this.#size < MAX_PREFIXES) {
+      counts = { prefix, get: 0, hit: 0, set: 0, del: 0 };
+      bucket.unshift(counts);
+      this.#size++;
     }
     return counts;
   }
@@ -57,10 +69,18 @@ export class PrefixStats {
     if (counts !== undefined) counts.del++;
   }
 
+  /** Forgets every prefix, as memcached's `stats reset` does; counting stays on or off. */
+  clear(): void {
+    for (const bucket of this.#buckets) bucket.length = 0;
+    this.#size = 0;
+  }
+
   /** Writes memcached's `stats detail dump` reply. */
   dump(out: WriteBuffer): void {
-    for (const [prefix, c] of this.#prefixes) {
-      out.latin1(`PREFIX ${prefix} get ${c.get} hit ${c.hit} set ${c.set} del ${c.del}\r\n`);
+    for (const bucket of this.#buckets) {
+      for (const c of bucket) {
+        out.latin1(`PREFIX ${c.prefix} get ${c.get} hit ${c.hit} set ${c.set} del ${c.del}\r\n`);
+      }
     }
     out.latin1("END\r\n");
   }
