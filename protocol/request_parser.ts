@@ -445,6 +445,13 @@ export class RequestParser {
       }
       case "refresh_certs":
         return { type: "refresh_certs", noreply: this.#lastIsNoreply(buf, ntokens) };
+      case "cache_memlimit": {
+        if (ntokens !== 3 && ntokens !== 4) return invalid("ERROR");
+        const megabytes = parseU32(buf, this.#starts[1], this.#ends[1]);
+        return { type: "cache_memlimit", megabytes, noreply: this.#lastIsNoreply(buf, ntokens) };
+      }
+      case "slabs":
+        return { type: "slabs", args: this.#strings(buf, 1, ntokens) };
       default:
         return this.#unknown(buf, name, ntokens);
     }

@@ -150,6 +150,24 @@ export interface RefreshCertsRequest {
   readonly noreply: boolean;
 }
 
+/** `cache_memlimit <megabytes> [noreply]`: change the memory limit live. */
+export interface CacheMemlimitRequest {
+  /** The kind of frame. */
+  readonly type: "cache_memlimit";
+  /** The new limit in megabytes, or -1 when memcached cannot read the number. */
+  readonly megabytes: number;
+  /** The line ended in `noreply`: the server sends no reply, errors included. */
+  readonly noreply: boolean;
+}
+
+/** `slabs reassign <src> <dst>` or `slabs automove <0|1|2>`, and their malformed kin. */
+export interface SlabsRequest {
+  /** The kind of frame. */
+  readonly type: "slabs";
+  /** The words after `slabs`, as Latin-1 strings. */
+  readonly args: string[];
+}
+
 /** A meta command line (`mg ms md ma mn me`), with the data block of `ms`. */
 export interface MetaRequest {
   /** The kind of frame. */
@@ -192,5 +210,7 @@ export type Request =
   | QuitRequest
   | ShutdownRequest
   | RefreshCertsRequest
+  | CacheMemlimitRequest
+  | SlabsRequest
   | MetaRequest
   | InvalidRequest;

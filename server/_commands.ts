@@ -6,6 +6,7 @@
  * @module
  */
 
+import { parseI32, parseU32 } from "../protocol/_numbers.ts";
 import { REPLY, type ReplyName } from "../protocol/replies.ts";
 import type { Request, RetrievalRequest, StorageRequest } from "../protocol/requests.ts";
 import { writeValueHeader } from "../protocol/response_encoder.ts";
@@ -25,6 +26,28 @@ const RETRIEVAL_HIGH_WATER = 256 * 1024;
 /** From this size a value is written from its page instead of copied into the reply. */
 const STREAMED_VALUE = 256 * 1024;
 const CRLF = REPLY.END.subarray(3);
+
+const latin1Bytes = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+
+/** memcached's replies to `slabs reassign` by result. */
+const REASSIGN_REPLIES = {
+  OK: "OK",
+  SAME: "SAME src and dst class are identical",
+  BADCLASS: "BADCLASS invalid src or dst class id",
+  NOSPARE: "NOSPARE source class has no spare pages",
+} as const;
+
+/** C's strtol over a whole token, as memcached's safe_strtol: undefined when it refuses. */
+function safeStrtol(text: string): number | undefined {
+  return parseI32(latin1Bytes(text), 0, text.length);
+}
+
+/** C's strtod over a whole token, as memcached's safe_strtod, for the decimal forms clients send. */
+function safeStrtod(text: string): number | undefined {
+  if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text)) return undefined;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : undefined;
+}
 
 /** Runs requests against the store and writes memcached's replies. */
 export class CommandHandler {
@@ -238,6 +261,12 @@ export class CommandHandler {
         }
         this.#reply(out, "INVALID_SHUTDOWN_MODE", false);
         return true;
+      case "cache_memlimit":
+        this.#memlimit(request.megabytes, request.noreply, out);
+        return true;
+      case "slabs":
+        this.#slabs(request.args, out);
+        return true;
       case "meta":
         // mn makes memcached write what it has buffered.
         if (this.#meta.handle(request, out)) connection.sentMark = out.length;
@@ -253,6 +282,55 @@ export class CommandHandler {
         this.#reply(out, request.reply, request.noreply);
         return true;
     }
+  }
+
+  /** A reply line of memcached's out_string, which noreply silences whatever it says. */
+  #line(out: WriteBuffer, text: string, noreply: boolean): void {
+    if (noreply) this.#silenced = text;
+    else out.latin1(`${text}\r\n`);
+  }
+
+  /** `cache_memlimit`, as memcached's process_memlimit_command answers it. */
+  #memlimit(megabytes: number, noreply: boolean, out: WriteBuffer): void {
+    if (megabytes < 0) return this.#line(out, "ERROR", noreply);
+    if (megabytes < 8) {
+      return this.#line(out, "MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m", noreply);
+    }
+    if (megabytes > 1_000_000_000) {
+      return this.#line(out, "MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes", noreply);
+    }
+    const bytes = megabytes * 1024 * 1024;
+    this.#settings.memoryLimit = bytes;
+    this.#store.setMemoryLimit(bytes);
+    if (this.#settings.verbosity > 0) console.error(`maxbytes adjusted to ${megabytes}m`);
+    this.#line(out, "OK", noreply);
+  }
+
+  /** `slabs reassign` and `slabs automove`, as memcached's process_slabs_command answers them. */
+  #slabs(args: string[], out: WriteBuffer): void {
+    const settings = this.#settings;
+    if (args.length === 3 && args[0] === "reassign") {
+      const src = safeStrtol(args[1]);
+      const dst = safeStrtol(args[2]);
+      if (src === undefined || dst === undefined) {
+        return this.#line(out, "CLIENT_ERROR bad command line format", false);
+      }
+      const result = this.#store.reassignPage(src, dst);
+      return this.#line(out, REASSIGN_REPLIES[result], false);
+    }
+    if (args.length < 2 || args[0] !== "automove") return this.#line(out, "ERROR", false);
+    const noreply = args[args.length - 1] === "noreply";
+    if (args[1] === "ratio") {
+      const ratio = args.length < 3 ? undefined : safeStrtod(args[2]);
+      if (ratio === undefined) return this.#line(out, "ERROR", noreply);
+      settings.slabAutomoveRatio = ratio;
+    } else {
+      const level = parseU32(latin1Bytes(args[1]), 0, args[1].length);
+      if (level < 0) return this.#line(out, "CLIENT_ERROR bad command line format", noreply);
+      if (level > 2) return this.#line(out, "ERROR", noreply);
+      settings.slabAutomove = level;
+    }
+    this.#line(out, "OK", noreply);
   }
 
   #storage(request: StorageRequest, out: WriteBuffer): void {
@@ -312,10 +390,11 @@ export class CommandHandler {
     } else if (group === "reset") {
       this.#stats.reset();
       this.#store.resetStats();
+      this.#prefixes.clear();
       out.bytes(REPLY.RESET);
       return;
     } else if (group === "settings") {
-      this.#stats.writeSettings(out, this.#store);
+      this.#stats.writeSettings(out, this.#store, this.#prefixes.enabled);
     } else if (group === "items") {
       this.#stats.writeItems(out, this.#store);
     } else if (group === "slabs") {
@@ -332,7 +411,16 @@ export class CommandHandler {
       }
       return;
     } else if (group === "sizes") {
-      out.latin1("STAT sizes_status disabled\r\n");
+      this.#stats.writeSizes(out, this.#store);
+    } else if (group === "sizes_enable" || group === "sizes_disable") {
+      // memcached ends these two with no END line.
+      const on = group === "sizes_enable";
+      if (this.#store.trackSizes(on)) {
+        out.latin1(`STAT sizes_status ${on ? "enabled" : "disabled"}\r\n`);
+      } else {
+        out.latin1("STAT sizes_status error\r\nSTAT sizes_error cas_support_disabled\r\n");
+      }
+      return;
     } else if (group === "conns") {
       this.#stats.writeConns(out, this.#control.listeners(), this.#control.connections());
     } else {

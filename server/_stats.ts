@@ -250,8 +250,8 @@ export class ServerStats {
     }
   }
 
-  /** `stats settings`. */
-  writeSettings(out: WriteBuffer, store: Store): void {
+  /** `stats settings`, with whether `stats detail` is counting. */
+  writeSettings(out: WriteBuffer, store: Store, detailEnabled: boolean): void {
     const settings = this.#settings;
     const ssl = this.#tls?.settings ?? NO_TLS;
     const entries: [string, string | number][] = [
@@ -271,7 +271,7 @@ export class ServerStats {
       ["num_threads", settings.threads],
       ["num_threads_per_udp", settings.threads],
       ["stat_key_prefix", ":"],
-      ["detail_enabled", "no"],
+      ["detail_enabled", detailEnabled ? "yes" : "no"],
       ["reqs_per_event", settings.requestsPerEvent],
       ["cas_enabled", settings.cas ? "yes" : "no"],
       ["tcp_backlog", 1024],
@@ -283,8 +283,8 @@ export class ServerStats {
       ["maxconns_fast", "yes"],
       ["hashpower_init", 0],
       ["slab_reassign", "yes"],
-      ["slab_automove", 1],
-      ["slab_automove_ratio", "0.80"],
+      ["slab_automove", settings.slabAutomove ?? 1],
+      ["slab_automove_ratio", (settings.slabAutomoveRatio ?? 0.8).toFixed(2)],
       ["slab_automove_window", 30],
       ["slab_chunk_max", 524288],
       ["lru_crawler", "yes"],
@@ -306,7 +306,7 @@ export class ServerStats {
       ["watcher_logbuf_size", 262144],
       ["worker_logbuf_size", 65536],
       ["read_buf_mem_limit", 0],
-      ["track_sizes", "no"],
+      ["track_sizes", store.sizesTracked ? "yes" : "no"],
       ["inline_ascii_response", "no"],
       ["ext_item_size", 512],
       ["ext_item_age", 4294967295],
@@ -376,6 +376,13 @@ export class ServerStats {
         stat(out, `${p}${name}`, 0);
       }
     }
+  }
+
+  /** `stats sizes`: items by size in 32-byte steps while counting, else that it is off. */
+  writeSizes(out: WriteBuffer, store: Store): void {
+    const sizes = store.sizes();
+    if (sizes === undefined) stat(out, "sizes_status", "disabled");
+    else for (const [size, count] of sizes) stat(out, String(size), count);
   }
 
   /** `stats slabs`: per size class with pages. */

@@ -52,12 +52,15 @@ export function requestLine(request: Request): string {
       return `verbosity ${request.level}${noreply(request)}`;
     case "stats":
     case "shutdown":
+    case "slabs":
       return [request.type, ...request.args].join(" ");
     case "meta": {
       const size = request.command === "ms" ? [String(request.data.length)] : [];
       const key = request.key.length > 0 ? [latin1(request.key)] : [];
       return [request.command, ...key, ...size, ...request.flags.map(latin1)].join(" ");
     }
+    case "cache_memlimit":
+      return `cache_memlimit ${request.megabytes}${noreply(request)}`;
     case "invalid":
       return `(a line memcached answers ${request.reply})`;
     default:
