@@ -410,12 +410,15 @@ export class Lru {
     const carved = slab.pageCarved[victim];
     const size = slab.stride[from];
     const source = slab.pages[victim];
-    const row = from * C_COUNT;
-    for (let i = 0; i < carved; i++) {
+    // memcached fills a page from its end and its mover walks from the start: newest items go first.
+    for (let i = carved - 1; i >= 0; i--) {
       const slot = owners[i];
       if (slot < 0) continue;
       const base = slot * STRIDE;
-      if (slab.alloc(from, slot, false)) {
+      if (this.deadness(base, now) !== LIVE) {
+        // memcached's mover drops an expired or flushed item uncounted.
+        this.unlink(slot);
+      } else if (slab.alloc(from, slot, false)) {
         const length = (meta[base + F_INFO] & 0xff) + meta[base + F_VLEN] + 2;
         const start = i * size;
         slab.pages[slab.allocPage].set(source.subarray(start, start + length), slab.allocOffset);
@@ -424,8 +427,8 @@ export class Lru {
         slab.free(victim, start);
         this.#stats.rescues++;
       } else {
+        // Counted as slab_reassign_evictions_nomem only, not as evictions, as memcached does.
         this.#stats.moveEvictions++;
-        this.#countEviction(base, row, now);
         this.unlink(slot);
       }
     }

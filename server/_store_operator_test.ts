@@ -19,7 +19,9 @@ Deno.test("Store setMemoryLimit below what is held evicts pages until within it"
   assert.ok(stats.totalMalloced <= 3 * 1024, `total_malloced ${stats.totalMalloced}`);
   assert.equal(stats.limitMaxbytes, 3 * 1024);
   assert.equal(stats.currItems, 30);
-  assert.equal(stats.evictions, 50);
+  // memcached's page mover counts what it drops apart from evictions.
+  assert.equal(stats.evictions, 0);
+  assert.equal(stats.slabReassignEvictionsNomem, 50);
   let kept = 0;
   for (let i = 0; i < 80; i++) {
     const value = read(store, `k${i}`);
@@ -71,9 +73,10 @@ Deno.test("Store reassignPage moves the first page, rescuing its items into free
   assert.equal(stats.slabReassignEvictionsNomem, 5);
   assert.equal(stats.currItems, 20);
   assert.equal(stats.totalMalloced, 3 * 1024);
-  // The page's first five items took the five free chunks; the rest were evicted.
+  assert.equal(stats.evictions, 0);
+  // As memcached's mover, the page's newest five items took the five free chunks.
   for (let i = 0; i < 25; i++) {
-    assert.equal(read(store, `k${i}`), i >= 5 && i < 10 ? undefined : VALUE, `k${i}`);
+    assert.equal(read(store, `k${i}`), i < 5 ? undefined : VALUE, `k${i}`);
   }
   // -1 picks a class with a spare page; 0 sends the page to the pool, which gives it back.
   assert.equal(store.reassignPage(-1, 0), "OK");
