@@ -426,6 +426,8 @@ export class Lru {
         meta[base + F_OFFSET] = slab.allocOffset;
         slab.free(victim, start);
         this.#stats.rescues++;
+        // memcached relinks a rescued copy as a new item, which total_items counts.
+        this.#stats.totalItems++;
       } else {
         // Counted as slab_reassign_evictions_nomem only, not as evictions, as memcached does.
         this.#stats.moveEvictions++;

@@ -70,6 +70,7 @@ Deno.test("Store reassignPage moves the first page, rescuing its items into free
   const stats = store.stats();
   assert.equal(stats.slabsMoved, 1);
   assert.equal(stats.slabReassignRescues, 5);
+  assert.equal(stats.totalItems, 35);
   assert.equal(stats.slabReassignEvictionsNomem, 5);
   assert.equal(stats.currItems, 20);
   assert.equal(stats.totalMalloced, 3 * 1024);
