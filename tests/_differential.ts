@@ -31,7 +31,7 @@ const CHUNK_GAP_MS = 5;
  * listed here. Per-class names (`items:1:age`, `1:chunk_size`) are looked up
  * without their class prefix.
  */
-const MASKED_STATS = new Set([
+export const MASKED_STATS = new Set([
   // Clocks and the process: differ between any two runs.
   "pid",
   "uptime",
