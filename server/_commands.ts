@@ -35,6 +35,7 @@ const REASSIGN_REPLIES = {
   SAME: "SAME src and dst class are identical",
   BADCLASS: "BADCLASS invalid src or dst class id",
   NOSPARE: "NOSPARE source class has no spare pages",
+  BUSY: "BUSY currently processing reassign request",
 } as const;
 
 /** C's strtol over a whole token, as memcached's safe_strtol: undefined when it refuses. */

@@ -273,9 +273,11 @@ export class SlabAllocator {
     this.#freeLen[cls] = n + 2;
   }
 
-  /** The class's first page still held (memcached's `slab_list[0]`), or -1. */
+  /** The class's first page still held that no write reads (memcached's `slab_list[0]`), or -1. */
   firstPage(cls: number): number {
-    for (let p = 0; p < this.pages.length; p++) if (this.pageClass[p] === cls) return p;
+    for (let p = 0; p < this.pages.length; p++) {
+      if (this.pageClass[p] === cls && !this.pinnedPage(p)) return p;
+    }
     return -1;
   }
 

@@ -561,11 +561,12 @@ export class Store {
   /**
    * Moves a page between size classes, as `slabs reassign`, with
    * memcached's answer: `src` -1 picks any class with a spare page, `dst`
-   * 0 is the global pool, whose memory is given back above the limit.
+   * 0 is the global pool, whose memory is given back above the limit. A
+   * page a write is reading from is not moved.
    *
    * @returns memcached's reply word.
    */
-  reassignPage(src: number, dst: number): "OK" | "SAME" | "BADCLASS" | "NOSPARE" {
+  reassignPage(src: number, dst: number): "OK" | "SAME" | "BADCLASS" | "NOSPARE" | "BUSY" {
     if (src === dst) return "SAME";
     const slab = this.#slab;
     const pages = slab.classPages;
@@ -576,6 +577,8 @@ export class Store {
     if (src < 0 || src > slab.largest || dst < 0 || dst > slab.largest) return "BADCLASS";
     // The global pool (class 0) is never a source here: its pages are freed at once.
     if (src === 0 || pages[src] < 2) return "NOSPARE";
+    // Every page of the class holds a value a write is reading: memcached's mover would wait too.
+    if (slab.firstPage(src) < 0) return "BUSY";
     this.#lru.reassign(src, dst, this.#clock.now());
     return "OK";
   }
