@@ -3,13 +3,14 @@
 // while they hang on.
 //
 //   deno run -A bench/slow_peers.ts [--slowloris=1000] [--readers=200]
-//     [--gets=10000] [--flood=5] [--probe=2] [--reps=1] [--only=slowloris,silent,readers,flood]
+//     [--gets=10000] [--flood=5] [--probe=2] [--reps=1] [--only=slowloris,silent,readers,flood,large]
 //
-// Scenarios, each against a fresh server (-m 64, memcached -t 1):
+// Scenarios, each against a fresh server (-m 64 unless said, memcached -t 1):
 //   slowloris  --slowloris connections each send a 1,000,000-byte set's line and half its data, then stall
 //   silent     one connection pipelines --gets gets of a 512 KiB value and never reads
 //   readers    --readers connections each pipeline 50 gets of that value and never read
 //   flood      one connection floods noreply sets for --flood seconds (a separate process)
+//   large      20 connections each pipeline 3 gets of a 30 MB value and never read (-I 32m -m 1024)
 // Memory is read before, while the peers hang on, and 1 s after they close.
 // The probe (`set` then `get` of a small item, one at a time) runs for --probe seconds.
 
@@ -35,7 +36,7 @@ const args = parseArgs({
     flood: { type: "string", default: "5" },
     probe: { type: "string", default: "2" },
     reps: { type: "string", default: "1" },
-    only: { type: "string", default: "slowloris,silent,readers,flood" },
+    only: { type: "string", default: "slowloris,silent,readers,flood,large" },
   },
 });
 const SLOWLORIS = Number(args.values.slowloris);
@@ -62,7 +63,11 @@ const SCENARIOS: Record<string, Scenario> = {
   silent: (port) => silentReaders(port, 1, GETS, VALUE),
   readers: (port) => silentReaders(port, READERS, 50, VALUE),
   flood: (port) => Promise.resolve(flood(port, FLOOD_SECONDS)),
+  large: (port) => silentReaders(port, 20, 3, 30 * 1024 * 1024),
 };
+
+/** The servers' flags by scenario: -m 64, or room for a 30 MB value. */
+const SERVER_ARGS: Record<string, string[]> = { large: ["-I", "32m", "-m", "1024"] };
 
 async function measure(
   scenario: string,
@@ -101,8 +106,8 @@ for (let rep = 0; rep < REPS; rep++) {
     }
     // Alternate which goes first, so neither always meets the box warmer.
     const order: [string, () => Promise<ServerProcess>][] = [
-      ["ours", () => startOurServer(["-m", "64"])],
-      ["memcached", () => startReference(["-m", "64"])],
+      ["ours", () => startOurServer(SERVER_ARGS[scenario] ?? ["-m", "64"])],
+      ["memcached", () => startReference(SERVER_ARGS[scenario] ?? ["-m", "64"])],
     ];
     if (rep % 2 === 1) order.reverse();
     for (const [name, start] of order) {
