@@ -302,7 +302,7 @@ export class CommandHandler {
     }
     const bytes = megabytes * 1024 * 1024;
     this.#settings.memoryLimit = bytes;
-    this.#store.setMemoryLimit(bytes);
+    this.#store.operator.setMemoryLimit(bytes);
     if (this.#settings.verbosity > 0) console.error(`maxbytes adjusted to ${megabytes}m`);
     this.#line(out, "OK", noreply);
   }
@@ -316,7 +316,7 @@ export class CommandHandler {
       if (src === undefined || dst === undefined) {
         return this.#line(out, "CLIENT_ERROR bad command line format", false);
       }
-      const result = this.#store.reassignPage(src, dst);
+      const result = this.#store.operator.reassignPage(src, dst);
       return this.#line(out, REASSIGN_REPLIES[result], false);
     }
     if (args.length < 2 || args[0] !== "automove") return this.#line(out, "ERROR", false);
@@ -416,7 +416,7 @@ export class CommandHandler {
     } else if (group === "sizes_enable" || group === "sizes_disable") {
       // memcached ends these two with no END line.
       const on = group === "sizes_enable";
-      if (this.#store.trackSizes(on)) {
+      if (this.#store.operator.trackSizes(on)) {
         out.latin1(`STAT sizes_status ${on ? "enabled" : "disabled"}\r\n`);
       } else {
         out.latin1("STAT sizes_status error\r\nSTAT sizes_error cas_support_disabled\r\n");

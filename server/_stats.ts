@@ -306,7 +306,7 @@ export class ServerStats {
       ["watcher_logbuf_size", 262144],
       ["worker_logbuf_size", 65536],
       ["read_buf_mem_limit", 0],
-      ["track_sizes", store.sizesTracked ? "yes" : "no"],
+      ["track_sizes", store.operator.sizesTracked ? "yes" : "no"],
       ["inline_ascii_response", "no"],
       ["ext_item_size", 512],
       ["ext_item_age", 4294967295],
@@ -380,7 +380,7 @@ export class ServerStats {
 
   /** `stats sizes`: items by size in 32-byte steps while counting, else that it is off. */
   writeSizes(out: WriteBuffer, store: Store): void {
-    const sizes = store.sizes();
+    const sizes = store.operator.sizes();
     if (sizes === undefined) stat(out, "sizes_status", "disabled");
     else for (const [size, count] of sizes) stat(out, String(size), count);
   }

@@ -19,6 +19,7 @@ import { COUNTER, ItemStats, type SlabClassStats, type StoreStats } from "./_ite
 import { casAt, classAt, ItemRows, ROW, rowHeaderBytes, setCas } from "./_item_rows.ts";
 import { Lru } from "./_lru.ts";
 import { SlabAllocator } from "./_slab_allocator.ts";
+import { StoreOperator } from "./_store_operator.ts";
 import type {
   DeltaResult,
   ItemView,
@@ -93,6 +94,8 @@ const SPACE = 32;
 export class Store {
   /** Reads the item of a slot that a lookup returned. */
   readonly items: ItemView;
+  /** The operator's commands on memory: `cache_memlimit`, `slabs reassign`, `stats sizes`. */
+  readonly operator: StoreOperator;
   #clock: Clock;
   #maxItemSize: number;
   #slab: SlabAllocator;
@@ -160,6 +163,9 @@ export class Store {
     this.#lru = new Lru(this.#rows, this.#index, this.#slab, this.#stats, evict);
     this.#items = new Items(this.#rows, this.#index, this.#slab, this.#lru, this.#stats, clock);
     this.items = this.#items;
+    this.operator = new StoreOperator(this.#slab, this.#lru, this.#stats, this.#rows, clock, {
+      maxItemSize,
+    });
     // memcached takes a unique for the threshold at start too (0 with -C, so every item counts).
     if (trackSizes) this.#stats.trackSizes(maxItemSize, this.#rows.nextCas());
   }
@@ -543,75 +549,6 @@ export class Store {
    */
   resetStats(): void {
     this.#stats.reset();
-  }
-
-  // --------------------------------------------------------------- operator
-
-  /**
-   * Changes the memory limit live, as `cache_memlimit`: pages beyond the
-   * new limit are emptied, their items evicted, and given back.
-   *
-   * @param maxBytes The new limit in bytes.
-   */
-  setMemoryLimit(maxBytes: number): void {
-    this.#slab.maxBytes = maxBytes;
-    this.#lru.shrink(this.#clock.now());
-  }
-
-  /**
-   * Moves a page between size classes, as `slabs reassign`, with
-   * memcached's answer: `src` -1 picks any class with a spare page, `dst`
-   * 0 is the global pool, whose memory is given back above the limit. A
-   * page a write is reading from is not moved.
-   *
-   * @returns memcached's reply word.
-   */
-  reassignPage(src: number, dst: number): "OK" | "SAME" | "BADCLASS" | "NOSPARE" | "BUSY" {
-    if (src === dst) return "SAME";
-    const slab = this.#slab;
-    const pages = slab.classPages;
-    if (src === -1) {
-      // memcached's slabs_reassign_pick_any: the first class other than dst with two pages.
-      for (let c = 1; c <= slab.largest && src === -1; c++) if (c !== dst && pages[c] > 1) src = c;
-    }
-    if (src < 0 || src > slab.largest || dst < 0 || dst > slab.largest) return "BADCLASS";
-    // The global pool (class 0) is never a source here: its pages are freed at once.
-    if (src === 0 || pages[src] < 2) return "NOSPARE";
-    // Every page of the class holds a value a write is reading: memcached's mover would wait too.
-    if (slab.firstPage(src) < 0) return "BUSY";
-    this.#lru.reassign(src, dst, this.#clock.now());
-    return "OK";
-  }
-
-  /** Whether `stats sizes` is counting (`stats settings` `track_sizes`). */
-  get sizesTracked(): boolean {
-    return this.#stats.sizes !== undefined;
-  }
-
-  /**
-   * Starts or stops `stats sizes`, as `stats sizes_enable` and
-   * `stats sizes_disable`. Starting counts the items stored from then on.
-   *
-   * @returns False when it cannot start because cas is off, as memcached refuses.
-   */
-  trackSizes(on: boolean): boolean {
-    const stats = this.#stats;
-    if (!on) stats.sizes = undefined;
-    else if (!this.#rows.useCas) return false;
-    // memcached takes the next unique as its threshold, so enabling uses one up.
-    else if (stats.sizes === undefined) stats.trackSizes(this.#maxItemSize, this.#rows.nextCas());
-    return true;
-  }
-
-  /** `stats sizes`: [size rounded up to 32, items] for every non-empty bucket, or undefined while off. */
-  sizes(): [number, number][] | undefined {
-    const sizes = this.#stats.sizes;
-    if (sizes === undefined) return undefined;
-    const out: [number, number][] = [];
-    sizes.forEach((n, i) => {
-      if (n !== 0) out.push([i * 32, n]);
-    });
-    return out;
   }
 
   // -------------------------------------------------------------- internals

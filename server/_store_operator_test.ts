@@ -14,7 +14,7 @@ Deno.test("Store setMemoryLimit below what is held evicts pages until within it"
   const { store } = smallStore(8);
   fill(store, 80);
   assert.equal(store.stats().totalMalloced, 8 * 1024);
-  store.setMemoryLimit(3 * 1024);
+  store.operator.setMemoryLimit(3 * 1024);
   const stats = store.stats();
   assert.ok(stats.totalMalloced <= 3 * 1024, `total_malloced ${stats.totalMalloced}`);
   assert.equal(stats.limitMaxbytes, 3 * 1024);
@@ -40,7 +40,7 @@ Deno.test("Store setMemoryLimit above what is held lets classes take more pages"
   const { store } = smallStore(2);
   fill(store, 40);
   assert.equal(store.stats().currItems, 20);
-  store.setMemoryLimit(6 * 1024);
+  store.operator.setMemoryLimit(6 * 1024);
   fill(store, 40);
   assert.equal(store.stats().currItems, 40);
   assert.equal(store.stats().totalMalloced, 4 * 1024);
@@ -49,12 +49,12 @@ Deno.test("Store setMemoryLimit above what is held lets classes take more pages"
 Deno.test("Store reassignPage answers as memcached's slabs_reassign", () => {
   const { store } = smallStore(8);
   fill(store, 10);
-  assert.equal(store.reassignPage(1, 1), "SAME");
-  assert.equal(store.reassignPage(1, 99), "BADCLASS");
-  assert.equal(store.reassignPage(-2, 3), "BADCLASS");
-  assert.equal(store.reassignPage(1, 2), "NOSPARE");
-  assert.equal(store.reassignPage(-1, 2), "BADCLASS");
-  assert.equal(store.reassignPage(0, 2), "NOSPARE");
+  assert.equal(store.operator.reassignPage(1, 1), "SAME");
+  assert.equal(store.operator.reassignPage(1, 99), "BADCLASS");
+  assert.equal(store.operator.reassignPage(-2, 3), "BADCLASS");
+  assert.equal(store.operator.reassignPage(1, 2), "NOSPARE");
+  assert.equal(store.operator.reassignPage(-1, 2), "BADCLASS");
+  assert.equal(store.operator.reassignPage(0, 2), "NOSPARE");
 });
 
 Deno.test("Store reassignPage moves the first page, rescuing its items into free chunks", () => {
@@ -62,7 +62,7 @@ Deno.test("Store reassignPage moves the first page, rescuing its items into free
   fill(store, 30);
   // Three pages of ten; deleting five from the last page leaves room for five rescues.
   for (let i = 25; i < 30; i++) assert.ok(store.delete(bytes(`k${i}`)));
-  assert.equal(store.reassignPage(1, 2), "OK");
+  assert.equal(store.operator.reassignPage(1, 2), "OK");
   const [one, two] = store.slabClasses();
   assert.equal(one.totalPages, 2);
   assert.equal(two.totalPages, 1);
@@ -80,37 +80,37 @@ Deno.test("Store reassignPage moves the first page, rescuing its items into free
     assert.equal(read(store, `k${i}`), i < 5 ? undefined : VALUE, `k${i}`);
   }
   // -1 picks a class with a spare page; 0 sends the page to the pool, which gives it back.
-  assert.equal(store.reassignPage(-1, 0), "OK");
+  assert.equal(store.operator.reassignPage(-1, 0), "OK");
   assert.equal(store.slabClasses()[0].totalPages, 1);
   assert.equal(store.stats().totalMalloced, 3 * 1024);
 });
 
 Deno.test("Store trackSizes counts items stored from then on by size rounded up to 32", () => {
   const { store } = setup();
-  assert.equal(store.sizes(), undefined);
-  assert.equal(store.sizesTracked, false);
+  assert.equal(store.operator.sizes(), undefined);
+  assert.equal(store.operator.sizesTracked, false);
   store.set(bytes("before"), 0, 0, bytes("x"));
-  assert.equal(store.trackSizes(true), true);
-  assert.equal(store.sizesTracked, true);
+  assert.equal(store.operator.trackSizes(true), true);
+  assert.equal(store.operator.sizesTracked, true);
   store.set(bytes("a"), 0, 0, bytes("1"));
   store.set(bytes("b"), 0, 0, bytes("2"));
   store.set(bytes("c"), 0, 0, bytes("v".repeat(100)));
   const small = Math.ceil(memcachedSize("a", 0, 1) / 32) * 32;
   const big = Math.ceil(memcachedSize("c", 0, 100) / 32) * 32;
-  assert.deepEqual(store.sizes(), [[small, 2], [big, 1]]);
+  assert.deepEqual(store.operator.sizes(), [[small, 2], [big, 1]]);
   store.delete(bytes("b"));
   // An item stored before counting began is not taken out either.
   store.delete(bytes("before"));
-  assert.deepEqual(store.sizes(), [[small, 1], [big, 1]]);
-  assert.equal(store.trackSizes(false), true);
-  assert.equal(store.sizes(), undefined);
+  assert.deepEqual(store.operator.sizes(), [[small, 1], [big, 1]]);
+  assert.equal(store.operator.trackSizes(false), true);
+  assert.equal(store.operator.sizes(), undefined);
 });
 
 Deno.test("Store trackSizes needs cas unless counting from the start", () => {
   const { store } = setup({ useCas: false });
-  assert.equal(store.trackSizes(true), false);
-  assert.equal(store.sizes(), undefined);
+  assert.equal(store.operator.trackSizes(true), false);
+  assert.equal(store.operator.sizes(), undefined);
   const started = setup({ useCas: false, trackSizes: true }).store;
   started.set(bytes("a"), 0, 0, bytes("1"));
-  assert.deepEqual(started.sizes(), [[Math.ceil(memcachedSize("a", 0, 1, false) / 32) * 32, 1]]);
+  assert.deepEqual(started.operator.sizes(), [[Math.ceil(memcachedSize("a", 0, 1, false) / 32) * 32, 1]]);
 });

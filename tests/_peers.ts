@@ -67,6 +67,39 @@ export function freePort(): number {
   return port;
 }
 
+/**
+ * Whether the server accepting on `port` is process `pid`, by the pid its
+ * `stats` reports: a free port can be taken by another test's server between
+ * `freePort` and the bind. A server that shows no pid (`-Y`, TLS) is taken
+ * at its word. Throws while nothing accepts.
+ */
+export async function servedBy(port: number, pid: number): Promise<boolean> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(new TextEncoder().encode("stats\r\n"));
+    const buf = new Uint8Array(64 * 1024);
+    let text = "";
+    const deadline = Date.now() + 2000;
+    // A stats reply ends in END; a refusal (-Y) is one line.
+    const whole = () =>
+      text.endsWith("END\r\n") || (text.includes("\r\n") && !text.startsWith("STAT "));
+    while (!whole() && Date.now() < deadline) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const n = await Promise.race([
+        conn.read(buf).catch(() => null),
+        new Promise<null>((r) => timer = setTimeout(() => r(null), 200)),
+      ]);
+      clearTimeout(timer);
+      if (n === null) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    const shown = text.match(/^STAT pid (\d+)\r$/m);
+    return shown === null || Number(shown[1]) === pid;
+  } finally {
+    conn.close();
+  }
+}
+
 /** A running Debian memcached on a free loopback port; closed with `await using`. */
 export interface MemcachedProcess extends AsyncDisposable {
   readonly port: number;
@@ -94,8 +127,7 @@ export async function startMemcached(
     }).spawn();
     for (let i = 0; i < 200; i++) {
       try {
-        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-        conn.close();
+        if (!await servedBy(port, process.pid)) break;
         return {
           port,
           process,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { freePort, startMemcached } from "./_peers.ts";
+import { freePort, servedBy, startMemcached } from "./_peers.ts";
 
 /** A server process listening on 127.0.0.1:`port`; stopped by `await using`. */
 export interface ServerProcess extends AsyncDisposable {
@@ -20,9 +20,7 @@ const SERVER_ENTRY = new URL("../server/mod.ts", import.meta.url).pathname;
 async function waitForPort(port: number, process: Deno.ChildProcess): Promise<boolean> {
   for (let i = 0; i < 500; i++) {
     try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      conn.close();
-      return true;
+      return await servedBy(port, process.pid);
     } catch {
       const exited = await Promise.race([
         process.status.then(() => true),
