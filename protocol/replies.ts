@@ -41,6 +41,7 @@ export const REPLY_TEXT = {
   AUTH_FAILURE: "CLIENT_ERROR authentication failure",
   BAD_AUTH_TOKEN_FORMAT: "CLIENT_ERROR bad authentication token format",
   BAD_LINE_TERMINATION: "CLIENT_ERROR bad command line termination",
+  FLUSH_NOT_ALLOWED: "CLIENT_ERROR flush_all not allowed",
 } as const;
 
 /** The name of one of memcached's fixed reply lines. */

@@ -56,7 +56,7 @@ export class CommandHandler {
   #stats: ServerStats;
   #settings: Settings;
   #control: ServerControl;
-  #prefixes = new PrefixStats();
+  #prefixes: PrefixStats;
   #meta: MetaHandler;
   #items: ItemView;
   /** The reply a noreply request did not send, for the -vv log. */
@@ -71,6 +71,8 @@ export class CommandHandler {
     this.#settings = settings;
     this.#control = control;
     this.#meta = new MetaHandler(store, stats);
+    this.#prefixes = new PrefixStats(settings.prefixDelimiter.charCodeAt(0));
+    this.#prefixes.enabled = settings.detailEnabled;
   }
 
   /**
@@ -234,6 +236,11 @@ export class CommandHandler {
       }
       case "flush_all":
         this.#stats.cmdFlush++;
+        // As memcached: with -F the command still counts in cmd_flush.
+        if (!this.#settings.flushEnabled) {
+          this.#reply(out, "FLUSH_NOT_ALLOWED", request.noreply);
+          return true;
+        }
         this.#store.flushAll(request.delay);
         this.#reply(out, "OK", request.noreply);
         return true;

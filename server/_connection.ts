@@ -138,7 +138,8 @@ export class Connection {
         if (this.#reads >= this.#perEvent || this.#served >= this.#perEvent) {
           if (!await this.#yield()) break;
         }
-        info.state = "conn_waiting";
+        // Mid-value is memcached's conn_nread, which its idle timeout leaves alone.
+        info.state = parser.inDataBlock ? "conn_nread" : "conn_waiting";
         // Reading what memcached reads makes the same batches, so the same replies go out together.
         const size = parser.readSize();
         const room = this.#gate?.reserve() ?? parser.reserve(size).subarray(0, size);

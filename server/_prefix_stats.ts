@@ -1,7 +1,7 @@
 /**
  * Per-prefix counters for `stats detail`: memcached groups keys by the part
- * before the first `:` and counts gets, hits, sets and deletes of each group
- * while `stats detail on` is in force.
+ * before the first delimiter (`:` unless `-D` names another) and counts gets,
+ * hits, sets and deletes of each group while `stats detail on` is in force.
  *
  * @module
  */
@@ -9,7 +9,6 @@
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
 import { hashKey } from "./_hash_index.ts";
 
-const DELIMITER = 0x3a;
 /** memcached's PREFIX_HASH_SIZE: its dump walks these buckets in order. */
 const BUCKETS = 256;
 /** memcached keeps every prefix it sees; this many bound the memory a client can make it use. */
@@ -30,11 +29,17 @@ export class PrefixStats {
   /** Each bucket newest first, as memcached links a new prefix at its bucket's head. */
   #buckets: Counts[][] = Array.from({ length: BUCKETS }, () => []);
   #size = 0;
+  #delimiter: number;
+
+  /** Counters grouping keys by the part before `delimiter` (a byte; memcached's `-D`, `:` by default). */
+  constructor(delimiter = 0x3a) {
+    this.#delimiter = delimiter;
+  }
 
   #counts(key: Uint8Array): Counts | undefined {
     let end = 0;
     // memcached's scan stops at a NUL as at the key's end: no delimiter, no prefix.
-    while (end < key.length && key[end] !== DELIMITER && key[end] !== 0) end++;
+    while (end < key.length && key[end] !== this.#delimiter && key[end] !== 0) end++;
     if (end === key.length || key[end] === 0) return undefined;
     const bytes = key.subarray(0, end);
     const bucket = this.#buckets[hashKey(bytes) & (BUCKETS - 1)];

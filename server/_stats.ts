@@ -19,6 +19,9 @@ function stat(out: WriteBuffer, name: string, value: string | number | bigint): 
   out.latin1(`STAT ${name} ${value}\r\n`);
 }
 
+/** memcached's spelling of a boolean setting. */
+const yesNo = (on: boolean): string => on ? "yes" : "no";
+
 /** Seconds and microseconds, as memcached prints rusage. */
 function seconds(micros: number): string {
   return `${Math.floor(micros / 1e6)}.${String(Math.floor(micros % 1e6)).padStart(6, "0")}`;
@@ -41,6 +44,8 @@ export class ServerStats {
   totalConnections = 0;
   rejectedConnections = 0;
   connectionStructures = 0;
+  /** Connections closed for sitting idle past `idle_timeout` (`idle_kicks`). */
+  idleKicks = 0;
   /** Times a connection gave the others a turn after memcached's `-R` requests (`conn_yields`). */
   connYields = 0;
   /**
@@ -183,6 +188,7 @@ export class ServerStats {
     stat(out, "store_no_memory", this.storeNoMemory);
     stat(out, "auth_cmds", this.authCmds);
     stat(out, "auth_errors", this.authErrors);
+    if (settings.idleTimeout !== 0) stat(out, "idle_kicks", this.idleKicks);
     stat(out, "bytes_read", this.bytesRead);
     stat(out, "bytes_written", this.bytesWritten);
     stat(out, "limit_maxbytes", settings.memoryLimit);
@@ -266,59 +272,59 @@ export class ServerStats {
       ["domain_socket", settings.socketPath ?? "NULL"],
       ["umask", settings.socketMask.toString(8)],
       ["shutdown_command", settings.enableShutdown ? "yes" : "no"],
-      ["growth_factor", "1.25"],
-      ["chunk_size", 48],
+      ["growth_factor", settings.growthFactor.toFixed(2)],
+      ["chunk_size", settings.chunkSize],
       ["num_threads", settings.threads],
       ["num_threads_per_udp", settings.threads],
-      ["stat_key_prefix", ":"],
+      ["stat_key_prefix", settings.prefixDelimiter],
       ["detail_enabled", detailEnabled ? "yes" : "no"],
       ["reqs_per_event", settings.requestsPerEvent],
       ["cas_enabled", settings.cas ? "yes" : "no"],
-      ["tcp_backlog", 1024],
+      ["tcp_backlog", settings.backlog],
       ["binding_protocol", "ascii"],
       ["auth_enabled_sasl", "no"],
       // memcached names the auth file here, not "yes".
       ["auth_enabled_ascii", settings.authFile ?? "no"],
       ["item_size_max", settings.maxItemSize],
-      ["maxconns_fast", "yes"],
-      ["hashpower_init", 0],
-      ["slab_reassign", "yes"],
-      ["slab_automove", settings.slabAutomove ?? 1],
-      ["slab_automove_ratio", (settings.slabAutomoveRatio ?? 0.8).toFixed(2)],
-      ["slab_automove_window", 30],
-      ["slab_chunk_max", 524288],
-      ["lru_crawler", "yes"],
-      ["lru_crawler_sleep", 100],
-      ["lru_crawler_tocrawl", 0],
-      ["tail_repair_time", 0],
-      ["flush_enabled", "yes"],
-      ["dump_enabled", "no"],
-      ["hash_algorithm", "murmur3"],
+      ["maxconns_fast", yesNo(settings.maxconnsFast)],
+      ["hashpower_init", settings.hashpowerInit],
+      ["slab_reassign", yesNo(settings.slabReassign)],
+      ["slab_automove", settings.slabAutomove],
+      ["slab_automove_ratio", settings.slabAutomoveRatio.toFixed(2)],
+      ["slab_automove_window", settings.slabAutomoveWindow],
+      ["slab_chunk_max", settings.slabChunkMax],
+      ["lru_crawler", yesNo(settings.lruCrawler)],
+      ["lru_crawler_sleep", settings.lruCrawlerSleep],
+      ["lru_crawler_tocrawl", settings.lruCrawlerTocrawl],
+      ["tail_repair_time", settings.tailRepairTime],
+      ["flush_enabled", yesNo(settings.flushEnabled)],
+      ["dump_enabled", yesNo(settings.dumpEnabled)],
+      ["hash_algorithm", settings.hashAlgorithm],
       ["lru_maintainer_thread", "no"],
       ["lru_segmented", "no"],
-      ["hot_lru_pct", 20],
-      ["warm_lru_pct", 40],
-      ["hot_max_factor", "0.20"],
-      ["warm_max_factor", "2.00"],
-      ["temp_lru", "no"],
-      ["temporary_ttl", 61],
-      ["idle_timeout", 0],
-      ["watcher_logbuf_size", 262144],
-      ["worker_logbuf_size", 65536],
-      ["read_buf_mem_limit", 0],
-      ["track_sizes", store.operator.sizesTracked ? "yes" : "no"],
+      ["hot_lru_pct", settings.hotLruPct],
+      ["warm_lru_pct", settings.warmLruPct],
+      ["hot_max_factor", settings.hotMaxFactor.toFixed(2)],
+      ["warm_max_factor", settings.warmMaxFactor.toFixed(2)],
+      ["temp_lru", yesNo(settings.tempLru)],
+      ["temporary_ttl", settings.temporaryTtl],
+      ["idle_timeout", settings.idleTimeout],
+      ["watcher_logbuf_size", settings.watcherLogbufSize],
+      ["worker_logbuf_size", settings.workerLogbufSize],
+      ["read_buf_mem_limit", settings.readBufMemLimit],
+      ["track_sizes", yesNo(store.operator.sizesTracked)],
       ["inline_ascii_response", "no"],
-      ["ext_item_size", 512],
-      ["ext_item_age", 4294967295],
-      ["ext_low_ttl", 0],
-      ["ext_recache_rate", 2000],
-      ["ext_wbuf_size", 4194304],
-      ["ext_compact_under", 0],
-      ["ext_drop_under", 0],
-      ["ext_max_sleep", 1000000],
-      ["ext_max_frag", "0.80"],
-      ["slab_automove_freeratio", "0.010"],
-      ["ext_drop_unread", "no"],
+      ["ext_item_size", settings.extItemSize],
+      ["ext_item_age", settings.extItemAge],
+      ["ext_low_ttl", settings.extLowTtl],
+      ["ext_recache_rate", settings.extRecacheRate],
+      ["ext_wbuf_size", settings.extWbufSize],
+      ["ext_compact_under", settings.extCompactUnder],
+      ["ext_drop_under", settings.extDropUnder],
+      ["ext_max_sleep", settings.extMaxSleep],
+      ["ext_max_frag", settings.extMaxFrag.toFixed(2)],
+      ["slab_automove_freeratio", settings.slabAutomoveFreeratio.toFixed(3)],
+      ["ext_drop_unread", yesNo(settings.extDropUnread)],
       ["ssl_enabled", this.#tls === undefined ? "no" : "yes"],
       ["ssl_chain_cert", ssl.chainCert ?? "(null)"],
       ["ssl_key", ssl.key ?? "(null)"],
@@ -330,7 +336,7 @@ export class ServerStats {
       ["ssl_session_cache", ssl.sessionCache ? "yes" : "no"],
       ["ssl_kernel_tls", "no"],
       ["ssl_min_version", ssl.minVersion],
-      ["num_napi_ids", "(null)"],
+      ["num_napi_ids", settings.napiIds ?? "(null)"],
       ["memory_file", "(null)"],
     ];
     for (const [name, value] of entries) stat(out, name, value);

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { DEFAULT_TUNABLES } from "./_settings.ts";
 import { ManualClock } from "./clock.ts";
 import { Store } from "./_store.ts";
 import type { Settings, StoreOptions } from "./_types.ts";
@@ -37,6 +38,15 @@ export const SETTINGS: Settings = {
   socketPath: undefined,
   socketMask: 0o700,
   requestsPerEvent: 20,
+  growthFactor: 1.25,
+  chunkSize: 48,
+  prefixDelimiter: ":",
+  detailEnabled: false,
+  backlog: 1024,
+  flushEnabled: true,
+  idleTimeout: 0,
+  readBufMemLimit: 0,
+  ...DEFAULT_TUNABLES,
 };
 
 /** A store on a manual clock started at Unix time 1,700,000,000. */

@@ -215,8 +215,86 @@ export interface ItemView {
   binaryKey(slot: number): boolean;
 }
 
+/**
+ * memcached settings this server takes and shows in `stats settings` with
+ * no mechanism behind them here (no LRU maintainer, slab mover, extstore,
+ * logger buffers), or that another room of the server reads.
+ */
+export interface Tunables {
+  /** `maxconns_fast`: refuse connections past `-c` at once (this server always does). */
+  maxconnsFast: boolean;
+  /** `hashpower` as given; 0 when the default was kept. */
+  hashpowerInit: number;
+  /** `slab_reassign`. */
+  slabReassign: boolean;
+  /** `slab_automove` (0 to 2). */
+  slabAutomove: number;
+  /** `slab_automove_ratio`. */
+  slabAutomoveRatio: number;
+  /** `slab_automove_window`. */
+  slabAutomoveWindow: number;
+  /** `slab_automove_freeratio`. */
+  slabAutomoveFreeratio: number;
+  /** `slab_chunk_max`, bytes. */
+  slabChunkMax: number;
+  /** Whether the LRU crawler runs (`no_lru_crawler` turns it off). */
+  lruCrawler: boolean;
+  /** `lru_crawler_sleep`, microseconds between items. */
+  lruCrawlerSleep: number;
+  /** `lru_crawler_tocrawl`, items per class per run; 0 for all. */
+  lruCrawlerTocrawl: number;
+  /** `tail_repair_time`, seconds; 0 off. */
+  tailRepairTime: number;
+  /** `hash_algorithm`. */
+  hashAlgorithm: "jenkins" | "murmur3" | "xxh3";
+  /** `hot_lru_pct`. */
+  hotLruPct: number;
+  /** `warm_lru_pct`. */
+  warmLruPct: number;
+  /** `hot_max_factor`. */
+  hotMaxFactor: number;
+  /** `warm_max_factor`. */
+  warmMaxFactor: number;
+  /** Whether `temporary_ttl` was given. */
+  tempLru: boolean;
+  /** `temporary_ttl`, seconds. */
+  temporaryTtl: number;
+  /** `watcher_logbuf_size`, bytes. */
+  watcherLogbufSize: number;
+  /** `worker_logbuf_size`, bytes. */
+  workerLogbufSize: number;
+  /** `track_sizes`: `stats sizes` reports a histogram. */
+  trackSizes: boolean;
+  /** `-X` turns off `stats cachedump` and `lru_crawler metadump`. */
+  dumpEnabled: boolean;
+  /** `-W` turns off `watch`. */
+  watchEnabled: boolean;
+  /** `-N`, when given. */
+  napiIds: number | undefined;
+  /** `ext_item_size`, bytes. */
+  extItemSize: number;
+  /** `ext_item_age`, seconds. */
+  extItemAge: number;
+  /** `ext_low_ttl`, seconds. */
+  extLowTtl: number;
+  /** `ext_recache_rate`. */
+  extRecacheRate: number;
+  /** `ext_wbuf_size`, bytes. */
+  extWbufSize: number;
+  /** `ext_compact_under`, pages. */
+  extCompactUnder: number;
+  /** `ext_drop_under`, pages. */
+  extDropUnder: number;
+  /** `ext_max_sleep`, microseconds. */
+  extMaxSleep: number;
+  /** `ext_max_frag`. */
+  extMaxFrag: number;
+  /** `ext_drop_unread`. */
+  extDropUnread: boolean;
+}
+
 /** The settings `stats settings` reports and the handlers consult. */
-export interface Settings {
+export interface Settings extends Tunables {
   port: number;
   hostname: string;
   memoryLimit: number;
@@ -236,12 +314,22 @@ export interface Settings {
   authFile?: string;
   /** Requests one connection is served before the others get a turn (`-R`). */
   requestsPerEvent: number;
-  /** `-o track_sizes`: `stats sizes` counts from the start. */
-  trackSizes?: boolean;
-  /** `slabs automove` and `-o slab_automove`: 0, 1 or 2 (memcached's default 1). */
-  slabAutomove?: number;
-  /** `slabs automove ratio` and `-o slab_automove_ratio` (memcached's default 0.8). */
-  slabAutomoveRatio?: number;
+  /** The chunk size growth factor (`-f`). */
+  growthFactor: number;
+  /** Bytes for key, value and flags in the smallest chunk (`-n`). */
+  chunkSize: number;
+  /** The character between a key's prefix and the rest, for `stats detail` (`-D`). */
+  prefixDelimiter: string;
+  /** Whether `stats detail` counts from the start (`-D` turns it on). */
+  detailEnabled: boolean;
+  /** The listen backlog (`-b`), as asked for. */
+  backlog: number;
+  /** Whether `flush_all` runs (`-F` turns it off). */
+  flushEnabled: boolean;
+  /** Seconds a connection may sit idle before it is closed (`idle_timeout`); 0 never. */
+  idleTimeout: number;
+  /** Bytes unfinished data blocks may hold (`read_buf_mem_limit`); 0 for `-m`. */
+  readBufMemLimit: number;
 }
 
 /** A connection as the handlers see it: what `stats conns` shows, and where its replies stand. */

@@ -23,11 +23,12 @@ import { PrefetchTurn } from "./_prefetch_turn.ts";
 import { ServerStats } from "./_stats.ts";
 import { Store } from "./_store.ts";
 import { ServerTls } from "./_tls.ts";
-import type { ServeTlsOptions, Settings } from "./_types.ts";
+import type { ServeTlsOptions, Settings, Tunables } from "./_types.ts";
+import { DEFAULT_TUNABLES } from "./_settings.ts";
 import { MEMCACHED_VERSION } from "./_version.ts";
 import { type Clock, SystemClock } from "./clock.ts";
 
-export type { ServeTlsOptions } from "./_types.ts";
+export type { ServeTlsOptions, Tunables } from "./_types.ts";
 
 /** Options of {@linkcode serve}, named after memcached's flags. */
 export interface ServeOptions {
@@ -121,6 +122,61 @@ export interface ServeOptions {
    */
   requestsPerEvent?: number;
   /**
+   * The chunk size growth factor between size classes (`-f`).
+   *
+   * @default {1.25}
+   */
+  growthFactor?: number;
+  /**
+   * Bytes for key, value and flags in the smallest chunk (`-n`); the
+   * chunk adds memcached's 48-byte item header.
+   *
+   * @default {48}
+   */
+  slabMinSize?: number;
+  /**
+   * The character between a key's prefix and the rest for `stats detail`
+   * (`-D`); giving one turns per-prefix counting on from the start.
+   *
+   * @default {undefined}
+   */
+  prefixDelimiter?: string;
+  /**
+   * The listen backlog (`-b`), shown in `stats settings`; Deno's listeners
+   * take the runtime's own.
+   *
+   * @default {1024}
+   */
+  backlog?: number;
+  /**
+   * Whether `flush_all` runs; false (`-F`) answers it
+   * `CLIENT_ERROR flush_all not allowed`.
+   *
+   * @default {true}
+   */
+  flushEnabled?: boolean;
+  /**
+   * Close connections that sent nothing for more than this many seconds,
+   * counted in `idle_kicks` (`-o idle_timeout`); 0 never.
+   *
+   * @default {0}
+   */
+  idleTimeout?: number;
+  /**
+   * Bytes that values still being read may hold across connections
+   * (`-o read_buf_mem_limit`); 0 for `memoryLimit`.
+   *
+   * @default {0}
+   */
+  readBufMemLimit?: number;
+  /**
+   * memcached's other `-o` settings, shown in `stats settings`; see
+   * README's differences for what each does here.
+   *
+   * @default {{}}
+   */
+  tunables?: Partial<Tunables>;
+  /**
    * Require ASCII authentication (`-Y`): a file of `user:password` lines,
    * read at start (needs `--allow-read`) and again on
    * {@linkcode MemcacheServer.reload}. Until a connection sends
@@ -175,6 +231,9 @@ export interface MemcacheServer extends AsyncDisposable {
   reload(): Promise<void>;
 }
 
+/** The store's smallest chunk: a -n below zero still leaves room for the header's fields. */
+const MIN_CHUNK = 16;
+
 const TOO_MANY_CONNECTIONS = new TextEncoder().encode("ERROR Too many open connections\r\n");
 
 /**
@@ -214,6 +273,16 @@ export function serve(options?: ServeOptions): MemcacheServer {
     socketMask: options?.socketMask ?? 0o700,
     authFile: options?.authFile,
     requestsPerEvent: options?.requestsPerEvent ?? 20,
+    growthFactor: options?.growthFactor ?? 1.25,
+    chunkSize: options?.slabMinSize ?? 48,
+    prefixDelimiter: options?.prefixDelimiter ?? ":",
+    detailEnabled: options?.prefixDelimiter !== undefined,
+    backlog: options?.backlog ?? 1024,
+    flushEnabled: options?.flushEnabled ?? true,
+    idleTimeout: options?.idleTimeout ?? 0,
+    readBufMemLimit: options?.readBufMemLimit ?? 0,
+    ...DEFAULT_TUNABLES,
+    ...options?.tunables,
   };
   // memcached listens on the unix socket alone when it is given one.
   const specs = settings.socketPath === undefined
@@ -228,6 +297,11 @@ export function serve(options?: ServeOptions): MemcacheServer {
     evict: settings.evictions,
     useCas: settings.cas,
     trackSizes: settings.trackSizes,
+    growthFactor: settings.growthFactor,
+    // memcached's smallest chunk is its 48-byte item header plus -n, aligned to 8 by the store.
+    minChunkSize: Math.max(MIN_CHUNK, 48 + settings.chunkSize),
+    // The index holds at most 2^30 buckets; memcached's 31 and 32 are larger than any memory here.
+    hashPower: Math.min(settings.hashpowerInit || 16, 30),
     clock,
   });
   const listeners: (Listener | undefined)[] = [];
@@ -241,7 +315,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
 
   const turn = new PrefetchTurn(store);
   // Values still arriving hold at most -m more, as memcached's half-read items sit inside -m.
-  const budget = new DataBlockPool(settings.memoryLimit);
+  const budget = new DataBlockPool(settings.readBufMemLimit || settings.memoryLimit);
   const refreshCerts = (): string | undefined => serverTls?.refresh(clock.now());
   const handler = new CommandHandler(store, stats, settings, {
     shutdown: () => void close(),
@@ -253,8 +327,21 @@ export function serve(options?: ServeOptions): MemcacheServer {
   // memcached's clock ticks each second; expired items are reclaimed on the tick too.
   const timer = setInterval(() => {
     store.sweep(1000);
+    if (settings.idleTimeout > 0) kickIdle();
   }, 1000);
   Deno.unrefTimer(timer);
+
+  /** memcached's idle timeout: a connection waiting for a command longer than -o idle_timeout is closed. */
+  function kickIdle(): void {
+    const now = clock.now();
+    for (const connection of connections) {
+      const { state, lastCommandTime } = connection.info;
+      if (state !== "conn_waiting" || now - lastCommandTime <= settings.idleTimeout) continue;
+      if (settings.verbosity > 1) console.error(`Closing idle fd ${connection.info.id}`);
+      stats.idleKicks++;
+      connection.close();
+    }
+  }
 
   const watch: AcceptWatch = {
     log: (line) => {

@@ -105,7 +105,7 @@ Deno.test("CLI serves on --port=, writes the -P pidfile and stops cleanly on SIG
         "-c",
         "10",
         "-I",
-        "2k",
+        "2m",
         "-v",
       ],
       stdout: "null",
@@ -114,7 +114,10 @@ Deno.test("CLI serves on --port=, writes the -P pidfile and stops cleanly on SIG
     await waitForPort(port);
     using wire = await Wire.connect(port);
     assert.equal(await wire.call("set k 0 0 1\r\nx\r\n"), "STORED\r\n");
-    assert.match(await wire.call("stats settings\r\n", "END\r\n"), /STAT item_size_max 2048\r\n/);
+    assert.match(
+      await wire.call("stats settings\r\n", "END\r\n"),
+      /STAT item_size_max 2097152\r\n/,
+    );
     assert.equal((await Deno.readTextFile(pidFile)).trim(), String(child.pid));
     child.kill(signal);
     const status = await child.status;
