@@ -28,6 +28,7 @@
 
 import { AuthFileError } from "./_auth_file.ts";
 import { parseCommandLine } from "./_cli.ts";
+import { daemonize, notifyListening } from "./_daemon.ts";
 import { openFileLimit } from "./_fd_limit.ts";
 import { MEMCACHED_VERSION, PACKAGE_VERSION } from "./_version.ts";
 import { type MemcacheServer, serve, type ServeOptions } from "./server.ts";
@@ -108,6 +109,10 @@ async function main(args: string[]): Promise<number> {
     return action.code;
   }
   const { options, pidFile } = action;
+  if (action.warnings) await Deno.stderr.write(new TextEncoder().encode(action.warnings));
+  if (action.daemonArgs !== undefined) {
+    return await daemonize(action.daemonArgs, (options.verbosity ?? 0) > 0);
+  }
   const server = await start(options);
   if (typeof server === "number") return server;
   if (pidFile !== undefined) {
@@ -147,6 +152,7 @@ async function main(args: string[]): Promise<number> {
       } beyond loopback with neither TLS nor authentication: anyone who reaches it can read and change the cache`,
     );
   }
+  if (action.daemonChild) await notifyListening();
   const stop = () => void server.close();
   onStop = removePidFile;
   // As memcached: SIGHUP rereads the auth file and the certificates; what cannot be read keeps what was loaded.
