@@ -342,7 +342,8 @@ export function parseCommandLine(args: string[]): CliAction {
     );
   }
   const megabytes = number("m", 64);
-  const memoryLimit = Math.max(0, megabytes) * 1024 * 1024;
+  // memcached casts -m to size_t, so a negative one is all the memory there is.
+  const memoryLimit = megabytes < 0 ? Number.MAX_SAFE_INTEGER : megabytes * 1024 * 1024;
   const maxItemSize = v.has("I") ? itemSizeMax(v.get("I")!) : 1024 * 1024;
   if (maxItemSize < 1024) return exit(64, "Item max size cannot be less than 1024 bytes.\n");
   if (maxItemSize > memoryLimit / 2) {
@@ -396,7 +397,11 @@ export function parseCommandLine(args: string[]): CliAction {
     // getaddrinfo refuses a negative service name; memcached prints errno, still 0, after it.
     return exit(
       71,
-      `getaddrinfo(): Servname not supported for ai_socktype\nfailed to listen on TCP port ${port}: Success\n`,
+      `getaddrinfo(): Servname not supported for ai_socktype\nfailed to listen on ${
+        read.listen.length > 0
+          ? `one of interface(s) ${listenList(read.listen)}`
+          : `TCP port ${port}`
+      }: Success\n`,
     );
   }
   const udpPort = number("U", 0);

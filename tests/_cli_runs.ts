@@ -5,6 +5,8 @@
  * @module
  */
 
+import { freePort } from "./_peers.ts";
+
 const ENTRY = new URL("../server/mod.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
 
@@ -33,4 +35,57 @@ export async function runMemcached(args: string[]): Promise<Run> {
     stderr: "piped",
   }).output();
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+/** What a command line did: exited (with what it printed), or started serving. */
+export type Outcome = Run | "serves";
+
+/** How long a command line may take to either exit or listen. */
+const START_TIMEOUT_MS = 15_000;
+
+/**
+ * Starts ours or memcached on a free loopback port with `args` after the
+ * port flags, and tells whether it exits (and with what) or serves; a
+ * server that serves is stopped again.
+ */
+export async function startOrExit(which: "ours" | "memcached", args: string[]): Promise<Outcome> {
+  const port = freePort();
+  const base = ["-U", "0", "-l", "127.0.0.1", "-p", String(port), ...args];
+  const child = which === "ours"
+    ? new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", ENTRY, ...base],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn()
+    : new Deno.Command("memcached", {
+      args: [...(Deno.uid() === 0 ? ["-u", "root"] : []), ...base],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  const output = Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  let exited = false;
+  child.status.then(() => exited = true);
+  while (!exited && Date.now() < deadline) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      child.kill("SIGTERM");
+      await child.status;
+      await output;
+      return "serves";
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  if (!exited) {
+    child.kill("SIGKILL");
+    await child.status;
+    await output;
+    throw new Error(`${which} ${args.join(" ")} neither exited nor listened`);
+  }
+  const [stdout, stderr] = await output;
+  return { code: (await child.status).code, stdout, stderr };
 }
