@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { hasMemcached, hasPeer } from "./_peers.ts";
 import { freePort } from "./_peers.ts";
 import { Wire } from "./_wire.ts";
+import { startOurServer, startReference } from "./_servers.ts";
 import { assertInspectorPortFree, assertSigusr1StopsGracefully } from "./_sigusr1.ts";
 import { type Outcome, runMemcached as theirs, runOurs as ours, startOrExit } from "./_cli_runs.ts";
 
@@ -596,3 +597,128 @@ Deno.test({
     assert.deepEqual(got, want);
   },
 });
+
+/** Runs `check` on ours and on memcached started with the same flags, and requires the same result. */
+function sameOnBoth<T>(name: string, check: (start: typeof startOurServer) => Promise<T>) {
+  Deno.test({
+    name,
+    ignore: !hasMemcached(),
+    async fn() {
+      const [got, want] = await Promise.all([check(startOurServer), check(startReference)]);
+      assert.deepEqual(got, want);
+    },
+  });
+}
+
+sameOnBoth(
+  "-F answers flush_all with memcached's refusal, counts it, and flushes nothing",
+  async (start) => {
+    await using server = await start(["-F"]);
+    using wire = await Wire.connect(server.port);
+    const stored = await wire.call("set k 0 0 1\r\nv\r\n");
+    const refused = await wire.call("flush_all\r\n");
+    const delayed = await wire.call("flush_all 10\r\n");
+    await wire.send("flush_all noreply\r\n");
+    const kept = await wire.call("get k\r\n", "END\r\n");
+    const stats = await wire.call("stats\r\n", "END\r\n");
+    const settings = await wire.call("stats settings\r\n", "END\r\n");
+    return {
+      stored,
+      refused,
+      delayed,
+      kept,
+      cmdFlush: /STAT cmd_flush (\d+)/.exec(stats)?.[1],
+      flushEnabled: /STAT flush_enabled (\w+)/.exec(settings)?.[1],
+    };
+  },
+);
+
+sameOnBoth(
+  "-o idle_timeout closes an idle connection, counts idle_kicks, and spares one mid-value",
+  async (start) => {
+    await using server = await start(["-o", "idle_timeout=1"]);
+    using idle = await Wire.connect(server.port);
+    using midValue = await Wire.connect(server.port);
+    assert.equal(await idle.call("version\r\n").then((l) => l.startsWith("VERSION ")), true);
+    await midValue.send("set k 0 0 5\r\nab");
+    const began = Date.now();
+    // memcached's timeout thread looks about once a second: closed within a few, never before 1 s.
+    const leftover = await idle.readToClose(10_000);
+    const elapsed = Date.now() - began;
+    using busy = await Wire.connect(server.port);
+    const stats = await busy.call("stats\r\n", "END\r\n");
+    const stored = await midValue.call("cde\r\n");
+    return {
+      leftover,
+      closedInTime: elapsed >= 900 && elapsed < 10_000,
+      idleKicks: /STAT idle_kicks (\d+)/.exec(stats)?.[1],
+      stored,
+    };
+  },
+);
+
+sameOnBoth("-D sets the stats detail delimiter and counts from the start", async (start) => {
+  await using server = await start(["-D", "#"]);
+  using wire = await Wire.connect(server.port);
+  await wire.call("set user#1 0 0 1\r\nv\r\n");
+  await wire.call("set plain:2 0 0 1\r\nv\r\n");
+  await wire.call("get user#1 user#9\r\n", "END\r\n");
+  await wire.call("delete user#1\r\n");
+  const dump = await wire.call("stats detail dump\r\n", "END\r\n");
+  const settings = await wire.call("stats settings\r\n", "END\r\n");
+  return {
+    dump,
+    prefix: /STAT stat_key_prefix (\S+)/.exec(settings)?.[1],
+    detail: /STAT detail_enabled (\S+)/.exec(settings)?.[1],
+  };
+});
+
+sameOnBoth("-f and -n shape the size classes items land in", async (start) => {
+  await using server = await start(["-f", "2", "-n", "100"]);
+  using wire = await Wire.connect(server.port);
+  for (const size of [1, 100, 300, 1000, 5000, 40_000]) {
+    await wire.call(`set k${size} 0 0 ${size}\r\n${"x".repeat(size)}\r\n`);
+  }
+  const slabs = await wire.call("stats slabs\r\n", "END\r\n");
+  const settings = await wire.call("stats settings\r\n", "END\r\n");
+  const chunkSizes = [...slabs.matchAll(/STAT (\d+):chunk_size (\d+)/g)].map((m) =>
+    `${m[1]}:${m[2]}`
+  );
+  // Six sizes this far apart with -f 2 land in at least four classes.
+  assert.ok(chunkSizes.length >= 4, slabs);
+  return {
+    chunkSizes,
+    growth: /STAT growth_factor (\S+)/.exec(settings)?.[1],
+    chunk: /STAT chunk_size (\S+)/.exec(settings)?.[1],
+  };
+});
+
+Deno.test("-d hands back the exit code and says why when the background server cannot listen", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  const pidFile = `${await Deno.makeTempDir()}/ours.pid`;
+  const got = await ours(["-d", "-l", "127.0.0.1", "-p", String(port), "-P", pidFile]);
+  assert.equal(got.code, 71);
+  assert.match(got.stderr, /stopped before listening \(exit code 71\)/);
+  await assert.rejects(Deno.stat(pidFile), Deno.errors.NotFound);
+});
+
+sameOnBoth(
+  "-R sets the requests a connection is served before a turn passes, counted in conn_yields",
+  async (start) => {
+    await using server = await start(["-R", "3"]);
+    using wire = await Wire.connect(server.port);
+    await wire.call("set k 0 0 1\r\nv\r\n");
+    const want = "VALUE k 0 1\r\nv\r\nEND\r\n".repeat(20);
+    const replies = await wire.call("get k\r\n".repeat(20), want);
+    const stats = await wire.call("stats\r\n", "END\r\n");
+    const settings = await wire.call("stats settings\r\n", "END\r\n");
+    return {
+      replies: replies === want,
+      // Twenty requests in one read with -R 3 yield several times.
+      yielded: Number(/STAT conn_yields (\d+)/.exec(stats)?.[1]) > 2,
+      connYields: /STAT conn_yields (\d+)/.exec(stats)?.[1],
+      reqsPerEvent: /STAT reqs_per_event (\d+)/.exec(settings)?.[1],
+    };
+  },
+);
