@@ -218,7 +218,8 @@ export interface ItemView {
 /**
  * memcached settings this server takes and shows in `stats settings` with
  * no mechanism behind them here (no LRU maintainer, slab mover, extstore,
- * logger buffers), or that another room of the server reads.
+ * logger buffers), or that another room of the server reads. Each defaults to
+ * memcached 1.6.18's value.
  */
 export interface Tunables {
   /** `maxconns_fast`: refuse connections past `-c` at once (this server always does). */

@@ -34,7 +34,13 @@ import { MEMCACHED_VERSION, PACKAGE_VERSION } from "./_version.ts";
 import { type MemcacheServer, serve, type ServeOptions } from "./server.ts";
 import { TlsCertificateError } from "./_tls.ts";
 
-export { type MemcacheServer, serve, type ServeOptions, type ServeTlsOptions } from "./server.ts";
+export {
+  type MemcacheServer,
+  serve,
+  type ServeOptions,
+  type ServeTlsOptions,
+  type Tunables,
+} from "./server.ts";
 export { type Clock, ManualClock, SystemClock } from "./clock.ts";
 export { MEMCACHED_VERSION, PACKAGE_VERSION } from "./_version.ts";
 
