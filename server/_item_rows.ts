@@ -118,6 +118,16 @@ export class ItemRows {
     return this.useCas ? ++this.#casId : 0;
   }
 
+  /** The last cas unique handed out. */
+  get lastCas(): number {
+    return this.#casId;
+  }
+
+  /** Makes the next cas unique larger than `cas`, as a restored item's must stay unique. */
+  raiseCas(cas: number): void {
+    if (this.useCas && cas > this.#casId) this.#casId = cas;
+  }
+
   /** The item's size by memcached's formula, as counted in `bytes`. */
   size(base: number): number {
     const meta = this.meta;

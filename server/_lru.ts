@@ -145,6 +145,14 @@ export class Lru {
     meta[base + F_INFO] |= INFO_ACTIVE;
   }
 
+  /** Every linked slot, class by class, each class's least recently used first. */
+  *oldestFirst(): Generator<number> {
+    const meta = this.#rows.meta;
+    for (let cls = 0; cls < this.#tails.length; cls++) {
+      for (let slot = this.#tails[cls]; slot >= 0; slot = meta[slot * STRIDE + F_PREV]) yield slot;
+    }
+  }
+
   /** Puts a slot at the head of class `cls`'s list. */
   push(slot: number, cls: number): void {
     const meta = this.#rows.meta;

@@ -292,6 +292,18 @@ export interface Tunables {
   extMaxFrag: number;
   /** `ext_drop_unread`. */
   extDropUnread: boolean;
+
+/** A saved item put back by {@linkcode Store.prototype.restore}; times on the new relative clock. */
+export interface RestoredItem {
+  flags: number;
+  /** 0 for never. */
+  exptime: number;
+  lastAccess: number;
+  cas: number;
+  fetched: boolean;
+  stale: boolean;
+  tokenSent: boolean;
+  binaryKey: boolean;
 }
 
 /** The settings `stats settings` reports and the handlers consult. */
