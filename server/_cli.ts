@@ -34,7 +34,7 @@ export type CliAction =
 
 const HELP = `memcached ${MEMCACHED_VERSION} (@x/memcache ${PACKAGE_VERSION})
 -p, --port=<num>          TCP port to listen on (default: 11211)
--U, --udp-port=<num>      UDP port to listen on (default: 0, off; only 0 is supported)
+-U, --udp-port=<num>      UDP port to listen on (default: 0, off)
 -s, --unix-socket=<file>  UNIX socket to listen on (disables network support)
 -a, --unix-mask=<mask>    access mask for UNIX socket, in octal (default: 700)
 -A, --enable-shutdown     enable ascii "shutdown" command
@@ -46,6 +46,8 @@ const HELP = `memcached ${MEMCACHED_VERSION} (@x/memcache ${PACKAGE_VERSION})
 -r, --enable-coredumps    accepted; the runtime decides on core files
 -u, --user=<user>         accepted; the identity is not changed (run as that user)
 -m, --memory-limit=<num>  item memory in megabytes (default: 64)
+-e, --memory-file=<file>  keep the cache across a clean stop in <file>
+                          (needs deno's --allow-read and --allow-write)
 -M, --disable-evictions   return error on memory exhausted instead of evicting
 -c, --conn-limit=<num>    max simultaneous connections (default: 1024)
 -k, --lock-memory         accepted; memory is not locked
@@ -391,7 +393,9 @@ export function parseCommandLine(args: string[]): CliAction {
       "ERROR: You cannot allow the BINARY protocol while using ascii authentication tokens.\n",
     );
   }
-  const port = number("p", 11211);
+  const udpPort = number("U", 0);
+  // memcached listens on TCP at the UDP port when -U is given without -p.
+  const port = v.has("U") && udpPort !== 0 && !v.has("p") ? udpPort : number("p", 11211);
   if (port > 65535) return exit(64, `ERROR: Invalid port number ${port}.\n`);
   if (port < 0) {
     // getaddrinfo refuses a negative service name; memcached prints errno, still 0, after it.
@@ -404,16 +408,14 @@ export function parseCommandLine(args: string[]): CliAction {
       }: Success\n`,
     );
   }
-  const udpPort = number("U", 0);
-  if (udpPort !== 0) return exit(64, "UDP is not supported: -U takes 0 only\n");
+  if (udpPort < 0 || udpPort > 65535) {
+    return exit(64, `Cannot listen: UDP port ${udpPort} is out of range\n`);
+  }
   if (protocol === "binary" || protocol === "auto") {
     return exit(
       64,
       `Cannot serve -B ${protocol}: this server speaks the ascii protocol only (-B ascii)\n`,
     );
-  }
-  if (v.has("e")) {
-    return exit(64, "Cannot use a memory file (-e): restartable caches are not supported\n");
   }
 
   let tls: ServeTlsOptions | undefined;
@@ -461,6 +463,8 @@ export function parseCommandLine(args: string[]): CliAction {
       idleTimeout,
       readBufMemLimit,
       authFile: v.get("Y"),
+      memoryFile: v.get("e"),
+      udpPort,
       tunables: {
         ...tunables,
         slabChunkMax,

@@ -112,5 +112,8 @@ Deno.test("Store trackSizes needs cas unless counting from the start", () => {
   assert.equal(store.operator.sizes(), undefined);
   const started = setup({ useCas: false, trackSizes: true }).store;
   started.set(bytes("a"), 0, 0, bytes("1"));
-  assert.deepEqual(started.operator.sizes(), [[Math.ceil(memcachedSize("a", 0, 1, false) / 32) * 32, 1]]);
+  assert.deepEqual(started.operator.sizes(), [[
+    Math.ceil(memcachedSize("a", 0, 1, false) / 32) * 32,
+    1,
+  ]]);
 });

@@ -292,6 +292,7 @@ export interface Tunables {
   extMaxFrag: number;
   /** `ext_drop_unread`. */
   extDropUnread: boolean;
+}
 
 /** A saved item put back by {@linkcode Store.prototype.restore}; times on the new relative clock. */
 export interface RestoredItem {

@@ -33,6 +33,7 @@ import { openFileLimit } from "./_fd_limit.ts";
 import { MEMCACHED_VERSION, PACKAGE_VERSION } from "./_version.ts";
 import { type MemcacheServer, serve, type ServeOptions } from "./server.ts";
 import { TlsCertificateError } from "./_tls.ts";
+import { WarmRestartError } from "./_warm_restart.ts";
 
 export {
   type MemcacheServer,
@@ -77,6 +78,10 @@ async function start(options: ServeOptions): Promise<MemcacheServer | number> {
     server = serve(options);
   } catch (error) {
     if (error instanceof TlsCertificateError) {
+      console.error(error.message);
+      return 64;
+    }
+    if (error instanceof WarmRestartError) {
       console.error(error.message);
       return 64;
     }
@@ -160,7 +165,11 @@ async function main(args: string[]): Promise<number> {
   }
   if (action.daemonChild) await notifyListening();
   const stop = () => void server.close();
-  onStop = removePidFile;
+  // close() writes the -e file before its first await, so the exit right after keeps it.
+  onStop = () => {
+    stop();
+    removePidFile();
+  };
   // As memcached: SIGHUP rereads the auth file and the certificates; what cannot be read keeps what was loaded.
   const reload = () =>
     void server.reload().catch((error) => {

@@ -23,8 +23,10 @@ import { PrefetchTurn } from "./_prefetch_turn.ts";
 import { ServerStats } from "./_stats.ts";
 import { Store } from "./_store.ts";
 import { ServerTls } from "./_tls.ts";
-import type { ServeTlsOptions, Settings, Tunables } from "./_types.ts";
 import { DEFAULT_TUNABLES } from "./_settings.ts";
+import type { ServeTlsOptions, Settings, Tunables } from "./_types.ts";
+import { listenUdp, type UdpListener } from "./_udp.ts";
+import { checkMemoryFile, loadWarmRestart, saveWarmRestart } from "./_warm_restart.ts";
 import { MEMCACHED_VERSION } from "./_version.ts";
 import { type Clock, SystemClock } from "./clock.ts";
 
@@ -187,6 +189,26 @@ export interface ServeOptions {
    */
   authFile?: string;
   /**
+   * Warm restart (memcached's `-e`): on a clean stop ({@linkcode MemcacheServer.close},
+   * `shutdown`, or the CLI's SIGTERM, SIGINT and SIGUSR1) the items are
+   * written to this file, and a start with the same `memoryLimit`,
+   * `maxItemSize` and `cas` reads them back, cas, ttl and LRU order with
+   * them; otherwise, or after a crash, the cache starts empty. Needs
+   * `--allow-read` and `--allow-write` for its directory (it is written
+   * beside itself, then renamed).
+   *
+   * @default {undefined}
+   */
+  memoryFile?: string;
+  /**
+   * Also serve the text protocol over UDP on this port (`-U`), on each
+   * `hostname` address, with memcached's 8-byte frame header; 0 is off, as
+   * in memcached 1.6. Not with `socketPath`, as memcached has no network then.
+   *
+   * @default {0}
+   */
+  udpPort?: number;
+  /**
    * The clock items expire by; tests inject a manual one.
    *
    * @default {new SystemClock()}
@@ -244,6 +266,7 @@ const TOO_MANY_CONNECTIONS = new TextEncoder().encode("ERROR Too many open conne
  * @throws {Deno.errors.AddrInUse} When a port is taken (a TLS one rejects `ready` instead).
  * @throws {RangeError} For an address list memcached refuses, with its message.
  * @throws {Error} When the TLS certificates or the auth file cannot be loaded, with memcached's message.
+ * @throws {WarmRestartError} When `memoryFile` is not granted read and write permission.
  *
  * @example Serving on a free port
  * ```ts
@@ -304,6 +327,13 @@ export function serve(options?: ServeOptions): MemcacheServer {
     hashPower: Math.min(settings.hashpowerInit || 16, 30),
     clock,
   });
+  const memoryFile = options?.memoryFile;
+  const layout = {
+    memoryLimit: settings.memoryLimit,
+    maxItemSize: settings.maxItemSize,
+    cas: settings.cas,
+  };
+  if (memoryFile !== undefined) checkMemoryFile(memoryFile);
   const listeners: (Listener | undefined)[] = [];
   const bound = () => listeners.filter((l) => l !== undefined);
   const addrs = () => bound().flatMap((l) => l.addr === undefined ? [] : [l.addr]);
@@ -384,6 +414,9 @@ export function serve(options?: ServeOptions): MemcacheServer {
       listeners.push(listenUnix(settings.socketPath, settings.socketMask, admit, watch));
     }
     for (const spec of specs) listeners.push(spec.tls ? undefined : listenTcp(spec, admit, watch));
+    // Once the ports are ours, so a start that cannot listen leaves the file for the next one.
+    // Nothing is served before this returns: the accept loops wait for the next turn.
+    if (memoryFile !== undefined) console.error(loadWarmRestart(memoryFile, store, layout));
   } catch (error) {
     for (const listener of bound()) listener.close();
     clearInterval(timer);
@@ -400,7 +433,17 @@ export function serve(options?: ServeOptions): MemcacheServer {
       ]
       : []
   );
-  const ready = Promise.all(tlsBinds).then(() => {}, async (error) => {
+  const udpPort = options?.udpPort ?? 0;
+  const udpListeners: UdpListener[] = [];
+  const udpBinds = udpPort === 0
+    ? []
+    : [...new Set(specs.map((spec) => spec.hostname))].map((host) =>
+      listenUdp(host, udpPort, handler, stats, settings).then((listener) => {
+        udpListeners.push(listener);
+        if (closing) listener.close();
+      })
+    );
+  const ready = Promise.all([...tlsBinds, ...udpBinds]).then(() => {}, async (error) => {
     await close();
     throw error;
   });
@@ -409,14 +452,28 @@ export function serve(options?: ServeOptions): MemcacheServer {
     if (closing) return finished;
     closing = true;
     clearInterval(timer);
-    await Promise.allSettled(tlsBinds);
     for (const listener of bound()) listener.close();
     for (const connection of connections) connection.close();
+    for (const listener of udpListeners) listener.close();
+    // Before the first await, so a caller that exits right after close() (SIGUSR1) has the file.
+    if (memoryFile !== undefined) saveMemoryFile(memoryFile);
+    await Promise.allSettled([...tlsBinds, ...udpBinds]);
     await Promise.all(bound().map((l) => l.done));
     while (connections.size > 0) {
       await Promise.all([...connections].map((c) => c.done));
     }
     stopped();
+  }
+
+  function saveMemoryFile(path: string): void {
+    try {
+      saveWarmRestart(path, store, layout);
+    } catch (error) {
+      // The stop goes on: the next start finds no file and starts empty, as after a crash.
+      console.error(
+        `Cannot save the cache to "${path}": ${error instanceof Error ? error.message : error}`,
+      );
+    }
   }
 
   async function reload(): Promise<void> {

@@ -298,12 +298,6 @@ Deno.test({
   },
 });
 
-Deno.test("CLI refuses UDP, which it does not serve", async () => {
-  const { code, stderr } = await ours(["-U", "11211"]);
-  assert.equal(code, 64);
-  assert.match(stderr, /UDP is not supported/);
-});
-
 Deno.test("CLI serves on --port=, writes the -P pidfile and stops cleanly on SIGTERM and SIGINT", async () => {
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     const port = freePort();
