@@ -17,9 +17,10 @@ import { HashIndex, hashKey } from "./_hash_index.ts";
 import { Items } from "./_items.ts";
 import { COUNTER, ItemStats, type SlabClassStats, type StoreStats } from "./_item_stats.ts";
 import { casAt, classAt, ItemRows, ROW, rowHeaderBytes, setCas } from "./_item_rows.ts";
-import { DEADNESS, Lru } from "./_lru.ts";
+import { Lru } from "./_lru.ts";
 import { SlabAllocator } from "./_slab_allocator.ts";
 import { StoreOperator } from "./_store_operator.ts";
+import { StoreRestart } from "./_store_restart.ts";
 import type {
   DeltaResult,
   ItemView,
@@ -28,7 +29,6 @@ import type {
   MetaDeltaOptions,
   MetaSetOptions,
   PinnedValue,
-  RestoredItem,
   StoreFailure,
   StoreOptions,
   StoreResult,
@@ -42,7 +42,6 @@ const {
   F_INFO,
   F_OFFSET,
   F_PAGE,
-  F_TIME,
   F_VLEN,
   INFO_FETCHED,
   INFO_KEY_BINARY,
@@ -98,6 +97,8 @@ export class Store {
   readonly items: ItemView;
   /** The operator's commands on memory: `cache_memlimit`, `slabs reassign`, `stats sizes`. */
   readonly operator: StoreOperator;
+  /** What `-e` saves of the store on a clean stop and puts back at the next start. */
+  readonly restart: StoreRestart;
   #clock: Clock;
   #maxItemSize: number;
   #slab: SlabAllocator;
@@ -167,6 +168,10 @@ export class Store {
     this.items = this.#items;
     this.operator = new StoreOperator(this.#slab, this.#lru, this.#stats, this.#rows, clock, {
       maxItemSize,
+    });
+    this.restart = new StoreRestart(this.#rows, this.#lru, this.#items, clock, (key) => {
+      checkKey(key);
+      this.discard(key);
     });
     // memcached takes a unique for the threshold at start too (0 with -C, so every item counts).
     if (trackSizes) this.#stats.trackSizes(maxItemSize, this.#rows.nextCas());
@@ -531,54 +536,6 @@ export class Store {
   metaDelta(key: Uint8Array, delta: bigint, options: MetaDeltaOptions): number | MetaDeltaFailure {
     const { incr, cas = 0n, countMiss = true } = options;
     return this.#delta(key, delta, incr, Number(cas), countMiss);
-  }
-
-  // ---------------------------------------------------------- warm restart
-
-  /**
-   * Every live item's slot, class by class, each class's least recently used
-   * first: restoring them in this order rebuilds each LRU as it was.
-   */
-  *liveItems(): Generator<number> {
-    const now = this.#clock.now();
-    for (const slot of this.#lru.oldestFirst()) {
-      if (this.#lru.deadness(slot * STRIDE, now) === DEADNESS.LIVE) yield slot;
-    }
-  }
-
-  /** The last cas unique handed out; a restored store hands out larger ones. */
-  get lastCas(): number {
-    return this.#rows.lastCas;
-  }
-
-  /** Hands out cas uniques above `cas` from now on, as a restored store continues its count. */
-  continueCasAfter(cas: number): void {
-    this.#rows.raiseCas(cas);
-  }
-
-  /**
-   * Puts a saved item back as it was: its cas, times and marks, at the head
-   * of its LRU, replacing a live item of the same key.
-   *
-   * @returns Whether there was memory for it.
-   * @throws {RangeError} If the key is empty or longer than 250 bytes.
-   */
-  restore(key: Uint8Array, value: Uint8Array, item: RestoredItem): boolean {
-    const klen = checkKey(key);
-    this.discard(key);
-    const flags = item.flags >>> 0;
-    const cls = this.#items.classFor(klen, flags, value.length);
-    const now = this.#clock.now();
-    const slot = this.#items.insert(key, value, flags, item.exptime, cls, hashKey(key), now);
-    if (slot < 0) return false;
-    const meta = this.#rows.meta;
-    const base = slot * STRIDE;
-    meta[base + F_TIME] = item.lastAccess;
-    setCas(meta, base, this.#rows.useCas ? item.cas : 0);
-    this.#rows.raiseCas(item.cas);
-    meta[base + F_INFO] |= (item.fetched ? INFO_FETCHED : 0) | (item.stale ? INFO_STALE : 0) |
-      (item.tokenSent ? INFO_TOKEN_SENT : 0) | (item.binaryKey ? INFO_KEY_BINARY : 0);
-    return true;
   }
 
   // ------------------------------------------------------------------ stats

@@ -70,7 +70,7 @@ export function checkMemoryFile(path: string): void {
  */
 export function saveWarmRestart(path: string, store: Store, settings: WarmRestartSettings): number {
   const items = store.items;
-  const slots = [...store.liveItems()];
+  const slots = [...store.restart.liveItems()];
   let size = HEADER_BYTES + DIGEST_BYTES;
   for (const slot of slots) {
     size += RECORD_BYTES + items.key(slot).length + items.valueLength(slot);
@@ -84,7 +84,7 @@ export function saveWarmRestart(path: string, store: Store, settings: WarmRestar
   view.setFloat64(16, settings.memoryLimit, true);
   view.setFloat64(24, settings.maxItemSize, true);
   view.setFloat64(32, clock.unixTime(), true);
-  view.setFloat64(40, store.lastCas, true);
+  view.setFloat64(40, store.restart.lastCas, true);
   view.setUint32(48, slots.length, true);
   let at = HEADER_BYTES;
   for (const slot of slots) {
@@ -150,7 +150,7 @@ export function loadWarmRestart(path: string, store: Store, settings: WarmRestar
     if (exptime !== 0 && exptime <= now) {
       expired++;
     } else {
-      const stored = store.restore(
+      const stored = store.restart.restore(
         bytes.subarray(keyAt, keyAt + klen),
         bytes.subarray(keyAt + klen, keyAt + klen + vlen),
         {
@@ -168,7 +168,7 @@ export function loadWarmRestart(path: string, store: Store, settings: WarmRestar
     }
     at = keyAt + klen + vlen;
   }
-  store.continueCasAfter(view.getFloat64(40, true));
+  store.restart.continueCasAfter(view.getFloat64(40, true));
   const lost = count - restored - expired;
   return `[restart] restored ${restored} items (${expired} expired while stopped${
     lost === 0 ? "" : `, ${lost} without memory`

@@ -14,7 +14,7 @@ function store(clock: ManualClock, layout = LAYOUT): Store {
 /** Each live key with its value, cas and remaining ttl, in the store's LRU order. */
 function contents(s: Store): string[] {
   const now = s.clock.now();
-  return [...s.liveItems()].map((slot) => {
+  return [...s.restart.liveItems()].map((slot) => {
     const exp = s.items.exptime(slot);
     return `${dec(s.items.key(slot))}=${dec(s.items.value(slot))} cas=${
       s.items.casUnique(slot)
