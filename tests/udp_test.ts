@@ -61,7 +61,7 @@ async function run(port: number): Promise<string[][]> {
 
 Deno.test("-U: raw datagrams get memcached's frames and replies, split into 1400-byte datagrams", async () => {
   const udp = freePort();
-  await using ours = await startOurServer(["-U", String(udp)]);
+  await using _ours = await startOurServer(["-U", String(udp)]);
   const transcript = await run(udp);
   // Checked by itself too, so it holds where memcached is missing.
   assert.deepEqual(transcript[1], [
