@@ -52,6 +52,7 @@ export {
 } from "./request_parser.ts";
 export {
   type ArithmeticRequest,
+  type CacheMemlimitRequest,
   type DataStatus,
   type DeleteRequest,
   type FlushAllRequest,
@@ -64,6 +65,7 @@ export {
   type RetrievalCommand,
   type RetrievalRequest,
   type ShutdownRequest,
+  type SlabsRequest,
   type StatsRequest,
   type StorageCommand,
   type StorageRequest,

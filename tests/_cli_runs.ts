@@ -17,24 +17,40 @@ export interface Run {
   stderr: string;
 }
 
+/** How long a command line that should exit may run: one that serves instead fails the test. */
+const EXIT_TIMEOUT_MS = 20_000;
+
+/** Runs a command to its exit, or fails once it has run EXIT_TIMEOUT_MS (a server that started serving). */
+async function runToExit(command: string, args: string[]): Promise<Run> {
+  const child = new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).spawn();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, EXIT_TIMEOUT_MS);
+  try {
+    const out = await child.output();
+    if (timedOut) {
+      throw new Error(`${command} ${args.join(" ")} did not exit within ${EXIT_TIMEOUT_MS} ms`);
+    }
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Runs our server's command line with `args` until it exits. */
-export async function runOurs(args: string[]): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ENTRY, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+export function runOurs(args: string[]): Promise<Run> {
+  return runToExit(Deno.execPath(), ["run", "-A", ENTRY, ...args]);
 }
 
 /** Runs Debian's memcached with `args` (and `-u root` when root) until it exits. */
-export async function runMemcached(args: string[]): Promise<Run> {
-  const out = await new Deno.Command("memcached", {
-    args: [...(Deno.uid() === 0 ? ["-u", "root"] : []), ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+export function runMemcached(args: string[]): Promise<Run> {
+  return runToExit("memcached", [...(Deno.uid() === 0 ? ["-u", "root"] : []), ...args]);
 }
 
 /** What a command line did: exited (with what it printed), or started serving. */

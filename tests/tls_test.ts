@@ -536,7 +536,6 @@ Deno.test({
         ["ssl_ciphers=HIGH", /Error setting the provided cipher\(s\): HIGH/],
         ["ssl_keyformat=0", /keys are PEM files/],
         ["ssl_kernel_tls", /Kernel TLS offload is not available/],
-        ["hashpower=20", /-o hashpower: this server does not support it yet/],
       ] as const
     ) {
       const got = await runOurs(["-o", option]);
