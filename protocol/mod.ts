@@ -57,6 +57,7 @@ export {
   type DeleteRequest,
   type FlushAllRequest,
   type InvalidRequest,
+  type LruCrawlerRequest,
   type MetaCommand,
   type MetaRequest,
   type QuitRequest,

@@ -154,6 +154,7 @@ export function writeRequest(sink: ByteSink, request: EncodableRequest): void {
       return;
     case "stats":
     case "shutdown":
+    case "lru_crawler":
       sink.latin1(request.type);
       for (const arg of request.args) words(sink, arg);
       sink.bytes(CRLF);

@@ -168,6 +168,14 @@ export interface SlabsRequest {
   readonly args: string[];
 }
 
+/** `lru_crawler <subcommand> [arg]`: run or tune memcached's LRU crawler. */
+export interface LruCrawlerRequest {
+  /** The kind of frame. */
+  readonly type: "lru_crawler";
+  /** The words after `lru_crawler`, as Latin-1 strings. */
+  readonly args: string[];
+}
+
 /** A meta command line (`mg ms md ma mn me`), with the data block of `ms`. */
 export interface MetaRequest {
   /** The kind of frame. */
@@ -212,5 +220,6 @@ export type Request =
   | RefreshCertsRequest
   | CacheMemlimitRequest
   | SlabsRequest
+  | LruCrawlerRequest
   | MetaRequest
   | InvalidRequest;

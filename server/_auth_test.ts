@@ -29,6 +29,7 @@ function info(): ConnectionInfo {
     sentMark: 0,
     requests: 0,
     yieldDue: false,
+    parked: false,
   };
 }
 

@@ -11,6 +11,7 @@ import { REPLY, type ReplyName } from "../protocol/replies.ts";
 import type { Request, RetrievalRequest, StorageRequest } from "../protocol/requests.ts";
 import { writeValueHeader } from "../protocol/response_encoder.ts";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
+import { LruCrawler } from "./_crawler.ts";
 import { MetaHandler } from "./_meta_commands.ts";
 import { PrefixStats } from "./_prefix_stats.ts";
 import { replyLine, requestLine, sendingKeyLine } from "./_verbose_log.ts";
@@ -58,6 +59,7 @@ export class CommandHandler {
   #control: ServerControl;
   #prefixes: PrefixStats;
   #meta: MetaHandler;
+  #crawler: LruCrawler;
   #items: ItemView;
   /** The reply a noreply request did not send, for the -vv log. */
   #silenced: Uint8Array | string | undefined;
@@ -73,6 +75,7 @@ export class CommandHandler {
     this.#meta = new MetaHandler(store, stats);
     this.#prefixes = new PrefixStats(settings.prefixDelimiter.charCodeAt(0));
     this.#prefixes.enabled = settings.detailEnabled;
+    this.#crawler = new LruCrawler(store, settings);
   }
 
   /**
@@ -286,6 +289,12 @@ export class CommandHandler {
         else this.#reply(out, "OK", request.noreply);
         return true;
       }
+      case "lru_crawler":
+        if (this.#crawler.command(request.args, out, out.length > connection.sentMark)) {
+          connection.sentMark = out.length;
+          connection.parked = true;
+        }
+        return true;
       case "invalid":
         this.#reply(out, request.reply, request.noreply);
         return true;

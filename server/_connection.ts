@@ -111,6 +111,7 @@ export class Connection {
       sentMark: 0,
       requests: 0,
       yieldDue: false,
+      parked: false,
     };
     this.done = new Promise((resolve) => this.#finish = resolve);
     // Small replies must not wait for Nagle; a unix socket has no such switch.
@@ -160,6 +161,8 @@ export class Connection {
             this.#gate = undefined;
           }
         }
+        // After a metadump, what followed it in its read waits for this read.
+        info.parked = false;
         let request = this.#next();
         // A multi-get reads its own keys ahead; a single get joins the turn.
         if (request?.type === "retrieval" && request.keys.length === 1) {
@@ -189,6 +192,7 @@ export class Connection {
           }
           if (out.length >= WRITE_HIGH_WATER) await this.#flush();
           this.#served++;
+          if (info.parked) break;
           if (info.yieldDue || this.#written >= TURN_WRITE_BYTES) {
             info.yieldDue = false;
             if (!await this.#yield()) break reading;

@@ -282,7 +282,6 @@ export class Lru {
   sweep(maxItems: number, now: number): number {
     const largest = this.#slab.largest;
     const meta = this.#rows.meta;
-    const stats = this.#stats;
     let budget = maxItems;
     let reclaimed = 0;
     for (let i = 0; i < largest && budget > 0; i++) {
@@ -291,27 +290,65 @@ export class Lru {
       if (slot < 0) slot = this.#tails[cls];
       while (slot >= 0 && budget > 0) {
         budget--;
-        const base = slot * STRIDE;
-        const prev = meta[base + F_PREV];
-        if (this.deadness(base, now) !== LIVE) {
-          const row = cls * C_COUNT;
-          stats.reclaimed++;
-          stats.crawlerReclaimed++;
-          stats.byClass[row + C_RECLAIMED]++;
-          stats.byClass[row + C_CRAWLER_RECLAIMED]++;
-          if ((meta[base + F_INFO] & INFO_FETCHED) === 0) {
-            stats.expiredUnfetched++;
-            stats.byClass[row + C_EXPIRED_UNFETCHED]++;
-          }
-          this.unlink(slot);
-          reclaimed++;
-        }
+        const prev = meta[slot * STRIDE + F_PREV];
+        if (this.#reclaimDead(slot, cls, now)) reclaimed++;
         slot = prev;
       }
       this.#cursors[cls] = slot;
       if (slot < 0) this.#sweepClass = cls === largest ? 1 : cls + 1;
     }
     return reclaimed;
+  }
+
+  /**
+   * Calls `visit` with each live item of class `cls`, from the LRU's tail to
+   * its head, as memcached's metadump crawler walks a class; dead items are
+   * passed over and left for reclaiming. `visit` must not change the store.
+   */
+  walk(cls: number, now: number, visit: (slot: number) => void): void {
+    const meta = this.#rows.meta;
+    for (let slot = this.#tails[cls]; slot >= 0; slot = meta[slot * STRIDE + F_PREV]) {
+      if (this.deadness(slot * STRIDE, now) === LIVE) visit(slot);
+    }
+  }
+
+  /**
+   * Reclaims every expired or flushed item of class `cls`, as memcached's
+   * expiry crawler (`lru_crawler crawl`) does in one pass over a class,
+   * looking at `limit` items from the tail (0: all of them).
+   *
+   * @returns How many items it looked at and how many it reclaimed.
+   */
+  reclaimClass(cls: number, limit: number, now: number): { checked: number; reclaimed: number } {
+    const meta = this.#rows.meta;
+    let checked = 0;
+    let reclaimed = 0;
+    for (let slot = this.#tails[cls]; slot >= 0 && (limit === 0 || checked < limit);) {
+      const prev = meta[slot * STRIDE + F_PREV];
+      checked++;
+      if (this.#reclaimDead(slot, cls, now)) reclaimed++;
+      slot = prev;
+    }
+    return { checked, reclaimed };
+  }
+
+  /** Reclaims the item in `slot` of class `cls` if it is dead, counting it as the crawler's. */
+  #reclaimDead(slot: number, cls: number, now: number): boolean {
+    const meta = this.#rows.meta;
+    const stats = this.#stats;
+    const base = slot * STRIDE;
+    if (this.deadness(base, now) === LIVE) return false;
+    const row = cls * C_COUNT;
+    stats.reclaimed++;
+    stats.crawlerReclaimed++;
+    stats.byClass[row + C_RECLAIMED]++;
+    stats.byClass[row + C_CRAWLER_RECLAIMED]++;
+    if ((meta[base + F_INFO] & INFO_FETCHED) === 0) {
+      stats.expiredUnfetched++;
+      stats.byClass[row + C_EXPIRED_UNFETCHED]++;
+    }
+    this.unlink(slot);
+    return true;
   }
 
   #countEviction(base: number, row: number, now: number): void {

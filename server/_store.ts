@@ -412,6 +412,35 @@ export class Store {
     return this.#lru.sweep(maxItems, this.#clock.now());
   }
 
+  /** The highest size class id: classes run from 1 to it. */
+  get largestClass(): number {
+    return this.#slab.largest;
+  }
+
+  /**
+   * Calls `visit` with the slot of each live item of class `cls`, from its
+   * LRU's tail to its head, as memcached's metadump crawler. Changes
+   * nothing; `visit` reads the item through {@linkcode Store.prototype.items}
+   * and must not change the store.
+   *
+   * @param cls A size class, 1 to {@linkcode Store.prototype.largestClass}.
+   */
+  walkClass(cls: number, visit: (slot: number) => void): void {
+    this.#lru.walk(cls, this.#clock.now(), visit);
+  }
+
+  /**
+   * Reclaims every expired or flushed item of class `cls` at once, as a pass
+   * of memcached's LRU crawler (`lru_crawler crawl`).
+   *
+   * @param cls A size class, 1 to {@linkcode Store.prototype.largestClass}.
+   * @param limit The most items to look at from the LRU's tail; 0 for all.
+   * @returns How many items it looked at and how many it reclaimed.
+   */
+  reclaimClass(cls: number, limit = 0): { checked: number; reclaimed: number } {
+    return this.#lru.reclaimClass(cls, limit, this.#clock.now());
+  }
+
   // ---------------------------------------------------------------- meta
 
   /** Marks an item fetched and used, after a lookup that did not (memcached's do_item_bump). */

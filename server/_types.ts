@@ -365,6 +365,11 @@ export interface ConnectionInfo {
   requests: number;
   /** Set where memcached would yield to its other connections; the connection clears it. */
   yieldDue: boolean;
+  /**
+   * Set after a metadump: memcached serves the rest of that read only once
+   * more bytes arrive. The connection clears it.
+   */
+  parked: boolean;
 }
 
 /** What the handlers may ask of the server around them. */

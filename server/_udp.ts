@@ -70,6 +70,8 @@ export function listenUdp(
     sentMark: 0,
     requests: 0,
     yieldDue: false,
+    // Datagrams have no connection to park or hand to the logger.
+    parked: false,
   };
   socket.on("message", (message: Uint8Array, remote: { address: string; port: number }) => {
     stats.bytesRead += message.length;

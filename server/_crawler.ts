@@ -1,0 +1,187 @@
+/**
+ * memcached's LRU crawler (crawler.c) as the `lru_crawler` command drives
+ * it: `metadump` lists every live item's metadata, the key dump that
+ * memcached-tool and dashboards browse keys with; `crawl` reclaims the
+ * expired and flushed items of the classes named; `enable`, `disable`,
+ * `sleep` and `tocrawl` tune it. memcached's crawler runs in a thread; ours
+ * runs each request to its end at once, so it is never busy.
+ *
+ * @module
+ */
+
+import { parseU32 } from "../protocol/_numbers.ts";
+import type { WriteBuffer } from "../protocol/write_buffer.ts";
+import type { Store } from "./_store.ts";
+import type { Settings } from "./_types.ts";
+
+/** memcached's MAX_NUMBER_OF_SLAB_CLASSES: class ids a crawl may name run from 1 below it. */
+const MAX_CLASSES = 64;
+
+/** The bytes memcached's uriencode leaves as they are: letters, digits and `-._~`. */
+const URI_PLAIN = new Uint8Array(256);
+for (let b = 0; b < 256; b++) {
+  const c = String.fromCharCode(b);
+  URI_PLAIN[b] = /^[A-Za-z0-9._~-]$/.test(c) ? 1 : 0;
+}
+const HEX = "0123456789ABCDEF";
+
+/**
+ * A key as memcached's uriencode writes it: every byte but letters, digits
+ * and `-._~` as `%XX`.
+ */
+export function uriEncode(key: Uint8Array): string {
+  let text = "";
+  for (const b of key) {
+    text += URI_PLAIN[b] ? String.fromCharCode(b) : `%${HEX[b >> 4]}${HEX[b & 15]}`;
+  }
+  return text;
+}
+
+/** safe_strtoul on a Latin-1 word: its 32-bit value, or -1 when memcached rejects it. */
+function strtoul(word: string): number {
+  const bytes = Uint8Array.from(word, (c) => c.charCodeAt(0));
+  return parseU32(bytes, 0, bytes.length);
+}
+
+/**
+ * The classes a crawl names, as memcached's lru_crawler_crawl reads them:
+ * `all`, or ids from 1 to 63 joined by commas. `hash` (metadump only) walks
+ * every class too, in another order. Undefined for a bad id.
+ */
+function classList(spec: string, largest: number): number[] | undefined {
+  const every = Array.from({ length: largest }, (_, i) => i + 1);
+  if (spec === "all" || spec === "hash") return every;
+  const ids = new Set<number>();
+  // strtok_r passes over empty fields: "1,,2" is 1 and 2.
+  for (const field of spec.split(",").filter((f) => f.length > 0)) {
+    const id = strtoul(field);
+    if (id < 1 || id >= MAX_CLASSES) return undefined;
+    // Classes past the largest exist in memcached too, empty.
+    if (id <= largest) ids.add(id);
+  }
+  return every.filter((id) => ids.has(id));
+}
+
+/** The `lru_crawler` command, run against the store. */
+export class LruCrawler {
+  #store: Store;
+  #settings: Settings;
+  #running = false;
+
+  /** A crawler over `store`, tuned by `settings` (`lruCrawler`, `lruCrawlerSleep`, `lruCrawlerTocrawl`). */
+  constructor(store: Store, settings: Settings) {
+    this.#store = store;
+    this.#settings = settings;
+  }
+
+  /**
+   * Runs `lru_crawler <args>`, writing memcached's reply to `out`.
+   *
+   * @param pending Whether replies to earlier requests of this read are still unsent.
+   * @returns Whether a metadump ran: memcached then serves the rest of the
+   * read only once more bytes arrive.
+   */
+  command(args: string[], out: WriteBuffer, pending: boolean): boolean {
+    const settings = this.#settings;
+    const [sub, arg] = args;
+    if (args.length === 2 && (sub === "crawl" || sub === "metadump")) {
+      if (!settings.lruCrawler) reply(out, "CLIENT_ERROR lru crawler disabled");
+      else if (sub === "crawl") this.#crawl(arg, out);
+      else if (pending) reply(out, "ERROR cannot pipeline other commands before metadump");
+      else return this.#metadump(arg, out);
+      return false;
+    }
+    this.#tune(args, out);
+    return false;
+  }
+
+  /** The subcommands that set the crawler's settings. */
+  #tune(args: string[], out: WriteBuffer): void {
+    const settings = this.#settings;
+    const [sub, arg] = args;
+    if (args.length === 2) {
+      switch (sub) {
+        case "tocrawl": {
+          const n = strtoul(arg);
+          if (n < 0) return reply(out, "CLIENT_ERROR bad command line format");
+          settings.lruCrawlerTocrawl = n;
+          return reply(out, "OK");
+        }
+        case "sleep": {
+          const n = strtoul(arg);
+          if (n < 0) return reply(out, "CLIENT_ERROR bad command line format");
+          if (n > 1_000_000) return reply(out, "CLIENT_ERROR sleep must be one second or less");
+          settings.lruCrawlerSleep = n;
+          return reply(out, "OK");
+        }
+      }
+    } else if (args.length === 1 && sub === "enable") {
+      if (settings.lruCrawler) return reply(out, "ERROR failed to start lru crawler thread");
+      settings.lruCrawler = true;
+      return reply(out, "OK");
+    } else if (args.length === 1 && sub === "disable") {
+      // memcached stops a stopped crawler without complaint.
+      settings.lruCrawler = false;
+      return reply(out, "OK");
+    }
+    reply(out, "ERROR");
+  }
+
+  /** Reclaims the dead items of the classes named, each up to `tocrawl` items from its tail. */
+  #crawl(spec: string, out: WriteBuffer): void {
+    // memcached walks the hash table for metadump alone.
+    if (spec === "hash") return reply(out, "ERROR an unknown error happened");
+    const store = this.#store;
+    const classes = classList(spec, store.largestClass);
+    if (classes === undefined) return reply(out, "BADCLASS invalid class id");
+    if (this.#busy()) return reply(out, "BUSY currently processing crawler request");
+    const limit = this.#settings.lruCrawlerTocrawl;
+    for (const cls of classes) store.reclaimClass(cls, limit);
+    reply(out, "OK");
+  }
+
+  /**
+   * Whether a crawl started in this turn of the event loop, else marks one
+   * started. memcached's crawler thread is busy for a moment after a crawl
+   * starts, so a second request in the same read is told so; ours is done at
+   * once, and mirrors that moment as the rest of the turn.
+   */
+  #busy(): boolean {
+    if (this.#running) return true;
+    this.#running = true;
+    Deno.unrefTimer(setTimeout(() => this.#running = false, 0));
+    return false;
+  }
+
+  /** One line per live item of the classes named, as crawler_metadump_eval writes it, then END. */
+  #metadump(spec: string, out: WriteBuffer): boolean {
+    const store = this.#store;
+    const classes = classList(spec, store.largestClass);
+    if (classes === undefined) {
+      reply(out, "BADCLASS invalid class id");
+      return false;
+    }
+    if (this.#busy()) {
+      reply(out, "BUSY currently processing crawler request");
+      return false;
+    }
+    const items = store.items;
+    const started = store.clock.started;
+    for (const cls of classes) {
+      store.walkClass(cls, (slot) => {
+        const exptime = items.exptime(slot);
+        out.latin1(
+          `key=${uriEncode(items.key(slot))} exp=${exptime === 0 ? -1 : exptime + started} ` +
+            `la=${items.lastAccess(slot) + started} cas=${items.casUnique(slot)} ` +
+            `fetch=${items.fetched(slot) ? "yes" : "no"} cls=${cls} size=${items.itemSize(slot)}\n`,
+        );
+      });
+    }
+    out.latin1("END\r\n");
+    return true;
+  }
+}
+
+function reply(out: WriteBuffer, line: string): void {
+  out.latin1(`${line}\r\n`);
+}
