@@ -73,6 +73,7 @@ export {
   type TouchRequest,
   type VerbosityRequest,
   type VersionRequest,
+  type WatchRequest,
 } from "./requests.ts";
 export {
   type EndResponse,

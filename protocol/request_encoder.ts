@@ -155,6 +155,7 @@ export function writeRequest(sink: ByteSink, request: EncodableRequest): void {
     case "stats":
     case "shutdown":
     case "lru_crawler":
+    case "watch":
       sink.latin1(request.type);
       for (const arg of request.args) words(sink, arg);
       sink.bytes(CRLF);

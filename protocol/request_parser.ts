@@ -88,7 +88,7 @@ const HTTP_ = [0x48, 0x54, 0x54, 0x50, 0x2f];
 /** The first letters memcached dispatches on before its last branch (g s a c i d t). */
 const FIRST_LETTER_BRANCHES = new Set([0x67, 0x73, 0x61, 0x63, 0x69, 0x64, 0x74]);
 /** Commands of memcached's last branch that ours lacks; memcached runs them, so no HTTP check. */
-const MEMCACHED_ONLY = new Set(["watch", "lru", "refresh_certs"]);
+const MEMCACHED_ONLY = new Set(["lru", "refresh_certs"]);
 
 const STORAGE_COMMANDS: Record<string, StorageCommand> = {
   set: "set",
@@ -453,6 +453,7 @@ export class RequestParser {
       case "slabs":
         return { type: "slabs", args: this.#strings(buf, 1, ntokens) };
       case "lru_crawler":
+      case "watch":
         return { type: name, args: this.#strings(buf, 1, ntokens) };
       default:
         return this.#unknown(buf, name, ntokens);

@@ -176,6 +176,14 @@ export interface LruCrawlerRequest {
   readonly args: string[];
 }
 
+/** `watch [fetchers|mutations|evictions|connevents ...]`: stream log lines on this connection. */
+export interface WatchRequest {
+  /** The kind of frame. */
+  readonly type: "watch";
+  /** The words after `watch`, as Latin-1 strings. */
+  readonly args: string[];
+}
+
 /** A meta command line (`mg ms md ma mn me`), with the data block of `ms`. */
 export interface MetaRequest {
   /** The kind of frame. */
@@ -221,5 +229,6 @@ export type Request =
   | CacheMemlimitRequest
   | SlabsRequest
   | LruCrawlerRequest
+  | WatchRequest
   | MetaRequest
   | InvalidRequest;

@@ -30,6 +30,7 @@ function info(): ConnectionInfo {
     requests: 0,
     yieldDue: false,
     parked: false,
+    watch: 0,
   };
 }
 

@@ -12,12 +12,21 @@ import type { Request, RetrievalRequest, StorageRequest } from "../protocol/requ
 import { writeValueHeader } from "../protocol/response_encoder.ts";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
 import { LruCrawler } from "./_crawler.ts";
+import { Logger, type StoreStatus, WATCHER_LIMIT, watchFlags } from "./_logger.ts";
 import { MetaHandler } from "./_meta_commands.ts";
 import { PrefixStats } from "./_prefix_stats.ts";
 import { replyLine, requestLine, sendingKeyLine } from "./_verbose_log.ts";
 import type { ServerStats } from "./_stats.ts";
 import type { Store } from "./_store.ts";
-import type { ConnectionInfo, ItemView, PinnedValue, ServerControl, Settings } from "./_types.ts";
+import type {
+  ConnectionInfo,
+  ItemView,
+  PinnedValue,
+  ServerControl,
+  Settings,
+  StoreResult,
+} from "./_types.ts";
+import { relativeExptime } from "./clock.ts";
 
 /** Every request but a retrieval, which {@linkcode CommandHandler.prototype.retrieve} answers. */
 export type NonRetrieval = Exclude<Request, RetrievalRequest>;
@@ -27,6 +36,15 @@ const RETRIEVAL_HIGH_WATER = 256 * 1024;
 /** From this size a value is written from its page instead of copied into the reply. */
 const STREAMED_VALUE = 256 * 1024;
 const CRLF = REPLY.END.subarray(3);
+/** A storage command's result as memcached's `item_store` lines name it. */
+const STORE_STATUS: Record<StoreResult, StoreStatus> = {
+  STORED: "stored",
+  NOT_STORED: "not_stored",
+  EXISTS: "exists",
+  NOT_FOUND: "not_found",
+  TOO_LARGE: "too_large",
+  NO_MEMORY: "no_memory",
+};
 
 const latin1Bytes = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 
@@ -60,13 +78,21 @@ export class CommandHandler {
   #prefixes: PrefixStats;
   #meta: MetaHandler;
   #crawler: LruCrawler;
+  #logger: Logger;
   #items: ItemView;
   /** The reply a noreply request did not send, for the -vv log. */
   #silenced: Uint8Array | string | undefined;
   /** A large value the last retrieval left for the connection to write from its page. */
   #pinned: PinnedValue | undefined;
 
-  constructor(store: Store, stats: ServerStats, settings: Settings, control: ServerControl) {
+  constructor(
+    store: Store,
+    stats: ServerStats,
+    settings: Settings,
+    control: ServerControl,
+    logger: Logger = new Logger(),
+  ) {
+    this.#logger = logger;
     this.#store = store;
     this.#items = store.items;
     this.#stats = stats;
@@ -85,6 +111,7 @@ export class CommandHandler {
    */
   handle(request: NonRetrieval, out: WriteBuffer, connection: ConnectionInfo): boolean {
     this.#log(request, connection);
+    this.#logger.connection = connection.id;
     const start = out.length;
     this.#silenced = undefined;
     const open = this.#run(request, out, connection);
@@ -106,6 +133,7 @@ export class CommandHandler {
     connection: ConnectionInfo,
   ): number {
     if (from === 0) this.#log(request, connection);
+    this.#logger.connection = connection.id;
     const store = this.#store;
     const items = this.#items;
     const touch = request.command === "gat" || request.command === "gats";
@@ -295,6 +323,9 @@ export class CommandHandler {
           connection.parked = true;
         }
         return true;
+      case "watch":
+        this.#watch(request.args, out, connection);
+        return true;
       case "invalid":
         this.#reply(out, request.reply, request.noreply);
         return true;
@@ -350,12 +381,47 @@ export class CommandHandler {
     this.#line(out, "OK", noreply);
   }
 
+  /** `watch`: the connection becomes a watcher, unless memcached would refuse. */
+  #watch(args: string[], out: WriteBuffer, connection: ConnectionInfo): void {
+    if (out.length > connection.sentMark) {
+      out.latin1("ERROR cannot pipeline other commands before watch\r\n");
+      return;
+    }
+    const flags = watchFlags(args);
+    if (flags === undefined) out.bytes(REPLY.ERROR);
+    else if (this.#logger.watchers >= WATCHER_LIMIT) {
+      out.latin1("WATCHER_TOO_MANY log watcher limit reached\r\n");
+    } else connection.watch = flags;
+  }
+
+  /** A storage command's result, for the watchers of mutations, as do_store_item logs it. */
+  #logStore(request: StorageRequest, status: StoreStatus): void {
+    const { key, flags, exptime, data } = request;
+    const store = this.#store;
+    const now = store.clock.now();
+    const concat = request.command === "append" || request.command === "prepend";
+    const slot = concat && status === "stored" ? store.find(key) : -1;
+    if (slot >= 0) {
+      // memcached logs the joined item: its exptime, its whole value, its class.
+      const items = this.#items;
+      const expires = items.exptime(slot);
+      const ttl = expires === 0 ? 0 : expires - now;
+      const length = items.valueLength(slot);
+      this.#logger.itemStore(status, request.command, key, length, ttl, items.classId(slot));
+      return;
+    }
+    const ttl = exptime === 0 ? 0 : relativeExptime(exptime, store.clock) - now;
+    const cls = store.classFor(key.length, flags, data.length);
+    this.#logger.itemStore(status, request.command, key, data.length, ttl, cls);
+  }
+
   #storage(request: StorageRequest, out: WriteBuffer): void {
     const store = this.#store;
     const stats = this.#stats;
     if (this.#prefixes.enabled) this.#prefixes.recordSet(request.key);
     if (request.status === "too_large") {
       stats.storeTooLarge++;
+      if (this.#logger.mutations) this.#logStore(request, "too_large");
       // memcached drops the old value when a set is refused, so no stale value survives.
       if (request.command === "set") store.delete(request.key);
       this.#reply(out, "TOO_LARGE", request.noreply);
@@ -386,6 +452,7 @@ export class CommandHandler {
       default:
         result = store[request.command](key, flags, exptime, data);
     }
+    if (this.#logger.mutations) this.#logStore(request, STORE_STATUS[result]);
     switch (result) {
       case "TOO_LARGE":
         stats.storeTooLarge++;

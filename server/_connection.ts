@@ -16,6 +16,7 @@ import type { Request } from "../protocol/requests.ts";
 import { WriteBuffer } from "../protocol/write_buffer.ts";
 import { type AuthCheck, AuthGate } from "./_auth.ts";
 import type { CommandHandler } from "./_commands.ts";
+import { Logger } from "./_logger.ts";
 import type { PrefetchTurn } from "./_prefetch_turn.ts";
 import type { ServerStats } from "./_stats.ts";
 import type { ClientStream, ConnectionInfo, PinnedValue } from "./_types.ts";
@@ -36,6 +37,8 @@ export interface ConnectionSettings {
   turn: PrefetchTurn;
   /** With an auth file (`-Y`): checks credentials; the connection must authenticate first. */
   auth?: AuthCheck;
+  /** Where connection events go, and where a `watch` connection is handed. */
+  logger?: Logger;
 }
 
 /** Past this many buffered reply bytes a connection writes before parsing more. */
@@ -74,6 +77,7 @@ export class Connection {
   #turn: PrefetchTurn;
   /** A large value being written from its page, released once written or when the connection ends. */
   #pinned: PinnedValue | undefined;
+  #logger: Logger;
   /** Until the client authenticates (`-Y`), its bytes go here instead of the parser. */
   #gate: AuthGate | undefined;
   /** Reads, requests and bytes written since this connection last let the others have a turn. */
@@ -96,6 +100,7 @@ export class Connection {
     this.#verbosity = settings.verbosity;
     this.#perEvent = settings.requestsPerEvent;
     this.#turn = settings.turn;
+    this.#logger = settings.logger ?? new Logger();
     this.#gate = settings.auth === undefined ? undefined : new AuthGate(settings.auth, stats);
     this.#parser = new RequestParser({
       maxItemSize: settings.maxItemSize,
@@ -112,6 +117,7 @@ export class Connection {
       requests: 0,
       yieldDue: false,
       parked: false,
+      watch: 0,
     };
     this.done = new Promise((resolve) => this.#finish = resolve);
     // Small replies must not wait for Nagle; a unix socket has no such switch.
@@ -134,6 +140,9 @@ export class Connection {
     const handler = this.#handler;
     const info = this.info;
     if (this.#verbosity > 1) console.error(`<${info.id} new client connection`);
+    const logger = this.#logger;
+    if (logger.connevents) logger.connNew(info.addr, info.id);
+    let reason: "normal" | "error" = "normal";
     try {
       reading: while (!this.#closed) {
         if (this.#reads >= this.#perEvent || this.#served >= this.#perEvent) {
@@ -189,6 +198,10 @@ export class Connection {
           } else if (!handler.handle(request, out, info)) {
             await this.#flush();
             break reading;
+          } else if (info.watch !== 0) {
+            await this.#flush();
+            await this.#watch(info.watch);
+            break reading;
           }
           if (out.length >= WRITE_HIGH_WATER) await this.#flush();
           this.#served++;
@@ -214,6 +227,7 @@ export class Connection {
         info.requests = 0;
       }
     } catch (error) {
+      reason = "error";
       if (!isPeerFailure(error)) {
         // A fault of ours: always told and counted; only this connection pays for it.
         this.#stats.unexpectedErrors++;
@@ -224,10 +238,27 @@ export class Connection {
     } finally {
       this.close();
       this.#pinned?.release();
+      if (logger.connevents) logger.connClose(info.addr, info.id, reason);
       this.#parser.dispose();
       this.#out.release();
       if (this.#verbosity > 1) console.error(`<${info.id} connection closed.`);
       this.#finish();
+    }
+  }
+
+  /**
+   * Serves the connection as a watcher until the client hangs up. As
+   * memcached's, it takes no more requests: what the client sends is read
+   * only to learn that it left, and dropped.
+   */
+  async #watch(flags: number): Promise<void> {
+    this.info.state = "conn_watch";
+    const watcher = this.#logger.watch(this.#conn, flags);
+    const sink = new Uint8Array(512);
+    try {
+      while (!this.#closed && await this.#conn.read(sink) !== null);
+    } finally {
+      this.#logger.remove(watcher);
     }
   }
 

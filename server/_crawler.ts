@@ -13,29 +13,10 @@ import { parseU32 } from "../protocol/_numbers.ts";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
 import type { Store } from "./_store.ts";
 import type { Settings } from "./_types.ts";
+import { uriEncode } from "./_uri_encode.ts";
 
 /** memcached's MAX_NUMBER_OF_SLAB_CLASSES: class ids a crawl may name run from 1 below it. */
 const MAX_CLASSES = 64;
-
-/** The bytes memcached's uriencode leaves as they are: letters, digits and `-._~`. */
-const URI_PLAIN = new Uint8Array(256);
-for (let b = 0; b < 256; b++) {
-  const c = String.fromCharCode(b);
-  URI_PLAIN[b] = /^[A-Za-z0-9._~-]$/.test(c) ? 1 : 0;
-}
-const HEX = "0123456789ABCDEF";
-
-/**
- * A key as memcached's uriencode writes it: every byte but letters, digits
- * and `-._~` as `%XX`.
- */
-export function uriEncode(key: Uint8Array): string {
-  let text = "";
-  for (const b of key) {
-    text += URI_PLAIN[b] ? String.fromCharCode(b) : `%${HEX[b >> 4]}${HEX[b & 15]}`;
-  }
-  return text;
-}
 
 /** safe_strtoul on a Latin-1 word: its 32-bit value, or -1 when memcached rejects it. */
 function strtoul(word: string): number {

@@ -15,7 +15,7 @@ import { casAt, classAt, type ItemRows, ROW, setCas } from "./_item_rows.ts";
 import { DEADNESS, type Lru } from "./_lru.ts";
 import type { SlabAllocator } from "./_slab_allocator.ts";
 import type { Clock } from "./clock.ts";
-import type { ItemView } from "./_types.ts";
+import type { ItemEvents, ItemView } from "./_types.ts";
 
 // Module-local copies of the layout constants, which V8 folds into the code.
 const {
@@ -67,8 +67,9 @@ export class Items implements ItemView {
   #lru: Lru;
   #stats: ItemStats;
   #clock: Clock;
+  #events: ItemEvents;
 
-  /** Items over the store's parts, all empty. */
+  /** Items over the store's parts, all empty; lookups are reported to `events`. */
   constructor(
     rows: ItemRows,
     index: HashIndex,
@@ -76,7 +77,9 @@ export class Items implements ItemView {
     lru: Lru,
     stats: ItemStats,
     clock: Clock,
+    events: ItemEvents,
   ) {
+    this.#events = events;
     this.#rows = rows;
     this.#index = index;
     this.#slab = slab;
@@ -157,11 +160,19 @@ export class Items implements ItemView {
   /** memcached's do_item_get: finds a live item, unlinking a dead one on the way. */
   lookup(key: Uint8Array, hash: number, now: number): number {
     const slot = this.#index.find(key, hash);
-    if (slot < 0) return -1;
+    const events = this.#events;
+    if (slot < 0) {
+      if (events.fetchers) events.itemGet(0, key, 0, 0);
+      return -1;
+    }
     const dead = this.#lru.deadness(slot * STRIDE, now);
-    if (dead === LIVE) return slot;
+    if (dead === LIVE) {
+      if (events.fetchers) events.itemGet(1, key, this.valueLength(slot), this.classId(slot));
+      return slot;
+    }
     if (dead === FLUSHED) this.#stats.getFlushed++;
     else this.#stats.getExpired++;
+    if (events.fetchers) events.itemGet(dead === FLUSHED ? 2 : 3, key, 0, 0);
     this.#lru.unlink(slot);
     return -1;
   }

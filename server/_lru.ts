@@ -17,6 +17,7 @@ import type { HashIndex } from "./_hash_index.ts";
 import { COUNTER, type ItemStats } from "./_item_stats.ts";
 import { casAt, classAt, type ItemRows, ROW } from "./_item_rows.ts";
 import type { SlabAllocator } from "./_slab_allocator.ts";
+import type { ItemEvents } from "./_types.ts";
 
 // Module-local copies of the layout constants, which V8 folds into the code.
 const {
@@ -62,6 +63,7 @@ export class Lru {
   #slab: SlabAllocator;
   #stats: ItemStats;
   #evict: boolean;
+  #events: ItemEvents;
   #heads: Int32Array;
   #tails: Int32Array;
   /** The sweep's position per class, -1 to start at the tail. */
@@ -81,7 +83,9 @@ export class Lru {
     slab: SlabAllocator,
     stats: ItemStats,
     evict: boolean,
+    events: ItemEvents,
   ) {
+    this.#events = events;
     this.#rows = rows;
     this.#index = index;
     this.#slab = slab;
@@ -300,6 +304,25 @@ export class Lru {
     return reclaimed;
   }
 
+  /** Tells the watchers of evictions about the item at `base`, as logger.c's eviction entry. */
+  #reportEviction(base: number, now: number): void {
+    const meta = this.#rows.meta;
+    const start = meta[base + F_OFFSET];
+    const key = this.#slab.pages[meta[base + F_PAGE]].subarray(
+      start,
+      start + (meta[base + F_INFO] & 0xff),
+    );
+    const exptime = meta[base + F_EXPTIME] >>> 0;
+    this.#events.eviction(
+      key,
+      (meta[base + F_INFO] & INFO_FETCHED) !== 0,
+      exptime > 0 ? exptime - now : -1,
+      now - meta[base + F_TIME],
+      classAt(meta, base),
+      meta[base + F_VLEN],
+    );
+  }
+
   /**
    * Calls `visit` with each live item of class `cls`, from the LRU's tail to
    * its head, as memcached's metadump crawler walks a class; dead items are
@@ -352,6 +375,7 @@ export class Lru {
   }
 
   #countEviction(base: number, row: number, now: number): void {
+    if (this.#events.evictions) this.#reportEviction(base, now);
     const meta = this.#rows.meta;
     const stats = this.#stats;
     const counts = stats.byClass;

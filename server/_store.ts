@@ -23,6 +23,7 @@ import { StoreOperator } from "./_store_operator.ts";
 import { StoreRestart } from "./_store_restart.ts";
 import type {
   DeltaResult,
+  ItemEvents,
   ItemView,
   MetaDeleteOptions,
   MetaDeltaFailure,
@@ -70,6 +71,13 @@ const CAS = 5;
 const MODES = { set: SET, add: ADD, replace: REPLACE, append: APPEND, prepend: PREPEND };
 
 const MAX_KEY = KEY_MAX_LENGTH;
+/** Events of a store nobody watches. */
+const NO_EVENTS: ItemEvents = {
+  fetchers: false,
+  evictions: false,
+  itemGet() {},
+  eviction() {},
+};
 const U64_MASK = (1n << 64n) - 1n;
 const CR = 13;
 const LF = 10;
@@ -127,6 +135,7 @@ export class Store {
       clock = new SystemClock(),
       hashPower = 16,
       trackSizes = false,
+      events = NO_EVENTS,
     } = options;
     checkInteger("maxBytes", maxBytes, 1);
     checkInteger("pageSize", pageSize, 1024);
@@ -163,8 +172,16 @@ export class Store {
     this.#rows = new ItemRows(useCas, Math.ceil(maxBytes / smallest));
     this.#index = new HashIndex(this.#rows, this.#slab.pages, hashPower);
     this.#stats = new ItemStats(this.#slab.largest);
-    this.#lru = new Lru(this.#rows, this.#index, this.#slab, this.#stats, evict);
-    this.#items = new Items(this.#rows, this.#index, this.#slab, this.#lru, this.#stats, clock);
+    this.#lru = new Lru(this.#rows, this.#index, this.#slab, this.#stats, evict, events);
+    this.#items = new Items(
+      this.#rows,
+      this.#index,
+      this.#slab,
+      this.#lru,
+      this.#stats,
+      clock,
+      events,
+    );
     this.items = this.#items;
     this.operator = new StoreOperator(this.#slab, this.#lru, this.#stats, this.#rows, clock, {
       maxItemSize,
@@ -410,6 +427,24 @@ export class Store {
    */
   sweep(maxItems: number): number {
     return this.#lru.sweep(maxItems, this.#clock.now());
+  }
+
+  /**
+   * The slot of the live item of `key`, or -1, changing, counting and
+   * reporting nothing: for log lines about what a command left behind.
+   *
+   * @throws {RangeError} If the key is empty or longer than 250 bytes.
+   */
+  find(key: Uint8Array): number {
+    checkKey(key);
+    const slot = this.#index.find(key, hashKey(key));
+    if (slot < 0) return -1;
+    return this.#lru.deadness(slot * STRIDE, this.#clock.now()) === 0 ? slot : -1;
+  }
+
+  /** The size class an item of these sizes takes (memcached's slabs_clsid), 0 when none fits. */
+  classFor(keyLength: number, flags: number, valueLength: number): number {
+    return this.#items.classFor(keyLength, flags, valueLength);
   }
 
   /** The highest size class id: classes run from 1 to it. */

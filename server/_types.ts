@@ -144,6 +144,12 @@ export interface StoreOptions {
    * @default {false}
    */
   trackSizes?: boolean;
+  /**
+   * Where lookups and evictions are reported, for `watch`.
+   *
+   * @default {undefined}
+   */
+  events?: ItemEvents;
 }
 
 /** Options of `Store.metaDelete`. */
@@ -307,6 +313,31 @@ export interface RestoredItem {
   binaryKey: boolean;
 }
 
+/** What a lookup found, as memcached's `item_get` log lines say: not_found, found, flushed, expired. */
+export type GetStatus = 0 | 1 | 2 | 3;
+
+/**
+ * Where the store reports item events for `watch`. The store checks the
+ * boolean of a kind before it calls, so an event nobody watches costs one check.
+ */
+export interface ItemEvents {
+  /** Whether anyone watches lookups. */
+  fetchers: boolean;
+  /** Whether anyone watches evictions. */
+  evictions: boolean;
+  /** A lookup (memcached's do_item_get) and what it found. */
+  itemGet(status: GetStatus, key: Uint8Array, valueLength: number, cls: number): void;
+  /** An item evicted: `ttl` seconds to its exptime (-1 for none), `idle` since its last access. */
+  eviction(
+    key: Uint8Array,
+    fetched: boolean,
+    ttl: number,
+    idle: number,
+    cls: number,
+    valueLength: number,
+  ): void;
+}
+
 /** The settings `stats settings` reports and the handlers consult. */
 export interface Settings extends Tunables {
   port: number;
@@ -370,6 +401,8 @@ export interface ConnectionInfo {
    * more bytes arrive. The connection clears it.
    */
   parked: boolean;
+  /** Set by `watch`: the kinds of event the connection now watches instead of sending requests. */
+  watch: number;
 }
 
 /** What the handlers may ask of the server around them. */

@@ -72,6 +72,7 @@ export function listenUdp(
     yieldDue: false,
     // Datagrams have no connection to park or hand to the logger.
     parked: false,
+    watch: 0,
   };
   socket.on("message", (message: Uint8Array, remote: { address: string; port: number }) => {
     stats.bytesRead += message.length;

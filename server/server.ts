@@ -19,6 +19,7 @@ import {
   listenTls,
   listenUnix,
 } from "./_listeners.ts";
+import { Logger } from "./_logger.ts";
 import { PrefetchTurn } from "./_prefetch_turn.ts";
 import { ServerStats } from "./_stats.ts";
 import { Store } from "./_store.ts";
@@ -314,7 +315,9 @@ export function serve(options?: ServeOptions): MemcacheServer {
   const serverTls = options?.tls === undefined ? undefined : new ServerTls(options.tls);
   let users = settings.authFile === undefined ? undefined : AuthFile.readSync(settings.authFile);
   const auth = (user: Uint8Array, password: Uint8Array) => users?.check(user, password) ?? false;
+  const logger = new Logger();
   const store = new Store({
+    events: logger,
     maxBytes: settings.memoryLimit,
     maxItemSize: settings.maxItemSize,
     evict: settings.evictions,
@@ -352,7 +355,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
     connections: () => [...connections].map((c) => c.info),
     listeners: () => bound().map((l) => l.name),
     refreshCerts: () => serverTls === undefined ? "Error TLS not enabled" : refreshCerts(),
-  });
+  }, logger);
 
   // memcached's clock ticks each second; expired items are reclaimed on the tick too.
   const timer = setInterval(() => {
@@ -400,6 +403,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
       budget,
       turn,
       auth: users === undefined ? undefined : auth,
+      logger,
     });
     connections.add(connection);
     stats.connectionOpened();
