@@ -383,6 +383,10 @@ export class CommandHandler {
 
   /** `watch`: the connection becomes a watcher, unless memcached would refuse. */
   #watch(args: string[], out: WriteBuffer, connection: ConnectionInfo): void {
+    if (!this.#settings.watchEnabled) {
+      out.latin1("CLIENT_ERROR watch commands not allowed\r\n");
+      return;
+    }
     if (out.length > connection.sentMark) {
       out.latin1("ERROR cannot pipeline other commands before watch\r\n");
       return;

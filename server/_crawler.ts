@@ -68,6 +68,7 @@ export class LruCrawler {
     if (args.length === 2 && (sub === "crawl" || sub === "metadump")) {
       if (!settings.lruCrawler) reply(out, "CLIENT_ERROR lru crawler disabled");
       else if (sub === "crawl") this.#crawl(arg, out);
+      else if (!settings.dumpEnabled) reply(out, "ERROR metadump not allowed");
       else if (pending) reply(out, "ERROR cannot pipeline other commands before metadump");
       else return this.#metadump(arg, out);
       return false;

@@ -40,8 +40,6 @@ const WORDS: Record<string, number> = {
 
 /** memcached's WATCHER_LIMIT. */
 export const WATCHER_LIMIT = 20;
-/** memcached's `watcher_logbuf_size` default: the unsent bytes one watcher may hold. */
-const WATCHER_BUFFER = 256 * 1024;
 /** memcached asks for this much room beyond a line before queueing it, for a skip notice. */
 const SKIP_ROOM = 128;
 
@@ -99,7 +97,7 @@ class Watcher {
   /** Queues a line, or counts it skipped when the watcher's buffer has no room. */
   push(line: string): void {
     if (this.#closed) return;
-    if (this.#queued + line.length + SKIP_ROOM > WATCHER_BUFFER) {
+    if (this.#queued + line.length + SKIP_ROOM > this.#logger.bufferSize) {
       this.#skipped++;
       this.#logger.skipped++;
       return;
@@ -161,8 +159,19 @@ export class Logger implements ItemEvents {
   /** Lines queued to watchers, and lines dropped for want of room (`log_watcher_sent`, `log_watcher_skipped`). */
   sent = 0;
   skipped = 0;
+  /** The unsent bytes one watcher may hold (`watcher_logbuf_size`). */
+  readonly bufferSize: number;
   #watchers: Watcher[] = [];
   #gid = 0;
+
+  /**
+   * A log with no watchers yet.
+   *
+   * @param bufferSize The unsent bytes one watcher may hold (`watcher_logbuf_size`).
+   */
+  constructor(bufferSize = 256 * 1024) {
+    this.bufferSize = bufferSize;
+  }
 
   /** How many connections watch. */
   get watchers(): number {

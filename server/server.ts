@@ -315,7 +315,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
   const serverTls = options?.tls === undefined ? undefined : new ServerTls(options.tls);
   let users = settings.authFile === undefined ? undefined : AuthFile.readSync(settings.authFile);
   const auth = (user: Uint8Array, password: Uint8Array) => users?.check(user, password) ?? false;
-  const logger = new Logger();
+  const logger = new Logger(settings.watcherLogbufSize);
   const store = new Store({
     events: logger,
     maxBytes: settings.memoryLimit,

@@ -122,4 +122,16 @@ export const CRAWLER_GROUPS: TranscriptGroup[] = [
       },
     ],
   },
+  {
+    name: "-X refuses metadump and -W refuses watch",
+    args: ["-X", "-W"],
+    flushBefore: false,
+    transcripts: [
+      {
+        name: "metadump is not allowed, crawl still is",
+        turns: ["lru_crawler metadump all\r\n", "lru_crawler crawl all\r\n"],
+      },
+      { name: "watch is not allowed", turns: ["watch\r\n", "watch evictions\r\n"] },
+    ],
+  },
 ];
