@@ -43,6 +43,7 @@ export const WATCHER_LIMIT = 20;
 /** memcached asks for this much room beyond a line before queueing it, for a skip notice. */
 const SKIP_ROOM = 128;
 
+const ENCODER = new TextEncoder();
 const GET_STATUS = ["not_found", "found", "flushed", "expired"];
 
 /** What a storage command came to, as memcached names it in `item_store` lines. */
@@ -137,7 +138,8 @@ class Watcher {
     while (this.#queue.length > 0 && !this.#closed) {
       const text = this.#queue.join("");
       this.#queue = [];
-      const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
+      // Every line is ASCII: keys are uriencoded.
+      const bytes = ENCODER.encode(text);
       for (let sent = 0; sent < bytes.length;) {
         sent += await this.#stream.write(bytes.subarray(sent));
       }

@@ -5,13 +5,11 @@
  * @module
  */
 
-/** The bytes memcached's uriencode leaves as they are: letters, digits and `-._~`. */
-const URI_PLAIN = new Uint8Array(256);
-for (let b = 0; b < 256; b++) {
+/** Each byte as memcached's uriencode writes it: letters, digits and `-._~` as they are, else `%XX`. */
+const ENCODED: string[] = Array.from({ length: 256 }, (_, b) => {
   const c = String.fromCharCode(b);
-  URI_PLAIN[b] = /^[A-Za-z0-9._~-]$/.test(c) ? 1 : 0;
-}
-const HEX = "0123456789ABCDEF";
+  return /^[A-Za-z0-9._~-]$/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
+});
 
 /**
  * A key as memcached's uriencode writes it: every byte but letters, digits
@@ -19,8 +17,6 @@ const HEX = "0123456789ABCDEF";
  */
 export function uriEncode(key: Uint8Array): string {
   let text = "";
-  for (const b of key) {
-    text += URI_PLAIN[b] ? String.fromCharCode(b) : `%${HEX[b >> 4]}${HEX[b & 15]}`;
-  }
+  for (let i = 0; i < key.length; i++) text += ENCODED[key[i]];
   return text;
 }
