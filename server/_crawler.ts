@@ -3,8 +3,9 @@
  * it: `metadump` lists every live item's metadata, the key dump that
  * memcached-tool and dashboards browse keys with; `crawl` reclaims the
  * expired and flushed items of the classes named; `enable`, `disable`,
- * `sleep` and `tocrawl` tune it. memcached's crawler runs in a thread; ours
- * runs each request to its end at once, so it is never busy.
+ * `sleep` and `tocrawl` tune it. memcached's crawler runs in a thread and
+ * may answer BUSY while it works; ours runs each request to its end at
+ * once, so it never does.
  *
  * @module
  */
@@ -47,7 +48,6 @@ function classList(spec: string, largest: number): number[] | undefined {
 export class LruCrawler {
   #store: Store;
   #settings: Settings;
-  #running = false;
 
   /** A crawler over `store`, tuned by `settings` (`lruCrawler`, `lruCrawlerSleep`, `lruCrawlerTocrawl`). */
   constructor(store: Store, settings: Settings) {
@@ -116,23 +116,9 @@ export class LruCrawler {
     const store = this.#store;
     const classes = classList(spec, store.largestClass);
     if (classes === undefined) return reply(out, "BADCLASS invalid class id");
-    if (this.#busy()) return reply(out, "BUSY currently processing crawler request");
     const limit = this.#settings.lruCrawlerTocrawl;
     for (const cls of classes) store.reclaimClass(cls, limit);
     reply(out, "OK");
-  }
-
-  /**
-   * Whether a crawl started in this turn of the event loop, else marks one
-   * started. memcached's crawler thread is busy for a moment after a crawl
-   * starts, so a second request in the same read is told so; ours is done at
-   * once, and mirrors that moment as the rest of the turn.
-   */
-  #busy(): boolean {
-    if (this.#running) return true;
-    this.#running = true;
-    Deno.unrefTimer(setTimeout(() => this.#running = false, 0));
-    return false;
   }
 
   /** One line per live item of the classes named, as crawler_metadump_eval writes it, then END. */
@@ -141,10 +127,6 @@ export class LruCrawler {
     const classes = classList(spec, store.largestClass);
     if (classes === undefined) {
       reply(out, "BADCLASS invalid class id");
-      return false;
-    }
-    if (this.#busy()) {
-      reply(out, "BUSY currently processing crawler request");
       return false;
     }
     const items = store.items;

@@ -85,11 +85,12 @@ export const CRAWLER_GROUPS: TranscriptGroup[] = [
         ],
       },
       {
-        name: "crawl reclaims expired items and answers OK, BUSY while it runs; hash is refused",
+        name: "crawl reclaims expired items and answers OK; hash is refused",
         turns: [
           `${set("e1", "x", 0, -1)}${set("e2", "x", 0, -1)}${set("live", "y")}`,
           "lru_crawler crawl all\r\n",
-          "lru_crawler crawl 1\r\nlru_crawler crawl 1,2\r\n",
+          "lru_crawler crawl 1\r\n",
+          "lru_crawler crawl 1,2\r\n",
           "lru_crawler crawl hash\r\n",
           "lru_crawler metadump all\r\n",
         ],
