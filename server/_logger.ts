@@ -248,6 +248,11 @@ export class Logger implements ItemEvents {
     this.#log(LOG.CONNEVENTS, `type=conn_close ${endpoint(remote)} reason=${reason} cfd=${id}`);
   }
 
+  /** Entries logged for at least one watcher (`log_worker_written`). */
+  get written(): number {
+    return this.#gid;
+  }
+
   #log(flag: number, body: string): void {
     const ms = performance.timeOrigin + performance.now();
     const seconds = Math.floor(ms / 1000);

@@ -8,6 +8,7 @@
 import process from "node:process";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
 import type { Clock } from "./clock.ts";
+import type { Logger } from "./_logger.ts";
 import type { Store } from "./_store.ts";
 import { NO_TLS, type ServerTls } from "./_tls.ts";
 import type { ConnectionInfo, Settings } from "./_types.ts";
@@ -62,6 +63,8 @@ export class ServerStats {
   #settings: Settings;
   #tcpPort: () => number | undefined;
   #tls: ServerTls | undefined;
+  /** The log `watch` reads, whose counters `stats` shows. */
+  #logger: Logger | undefined;
 
   /**
    * Counters for a server with these settings.
@@ -77,7 +80,9 @@ export class ServerStats {
     settings: Settings,
     tcpPort: () => number | undefined,
     tls?: ServerTls,
+    logger?: Logger,
   ) {
+    this.#logger = logger;
     this.#clock = clock;
     this.#settings = settings;
     this.#tcpPort = tcpPort;
@@ -215,14 +220,15 @@ export class ServerStats {
         "lru_maintainer_juggles",
         "malloc_fails",
         "log_worker_dropped",
-        "log_worker_written",
-        "log_watcher_skipped",
-        "log_watcher_sent",
-        "log_watchers",
       ]
     ) {
       stat(out, name, 0);
     }
+    const logger = this.#logger;
+    stat(out, "log_worker_written", logger?.written ?? 0);
+    stat(out, "log_watcher_skipped", logger?.skipped ?? 0);
+    stat(out, "log_watcher_sent", logger?.sent ?? 0);
+    stat(out, "log_watchers", logger?.watchers ?? 0);
     const tls = this.#tls;
     if (tls !== undefined) {
       if (tls.settings.sessionCache) stat(out, "ssl_new_sessions", tls.newSessions);

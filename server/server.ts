@@ -340,7 +340,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
   const listeners: (Listener | undefined)[] = [];
   const bound = () => listeners.filter((l) => l !== undefined);
   const addrs = () => bound().flatMap((l) => l.addr === undefined ? [] : [l.addr]);
-  const stats = new ServerStats(clock, settings, () => addrs()[0]?.port, serverTls);
+  const stats = new ServerStats(clock, settings, () => addrs()[0]?.port, serverTls, logger);
   const connections = new Set<Connection>();
   let closing = false;
   let stopped!: () => void;
