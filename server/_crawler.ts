@@ -114,17 +114,17 @@ export class LruCrawler {
     // memcached walks the hash table for metadump alone.
     if (spec === "hash") return reply(out, "ERROR an unknown error happened");
     const store = this.#store;
-    const classes = classList(spec, store.largestClass);
+    const classes = classList(spec, store.crawl.largestClass);
     if (classes === undefined) return reply(out, "BADCLASS invalid class id");
     const limit = this.#settings.lruCrawlerTocrawl;
-    for (const cls of classes) store.reclaimClass(cls, limit);
+    for (const cls of classes) store.crawl.reclaimClass(cls, limit);
     reply(out, "OK");
   }
 
   /** One line per live item of the classes named, as crawler_metadump_eval writes it, then END. */
   #metadump(spec: string, out: WriteBuffer): boolean {
     const store = this.#store;
-    const classes = classList(spec, store.largestClass);
+    const classes = classList(spec, store.crawl.largestClass);
     if (classes === undefined) {
       reply(out, "BADCLASS invalid class id");
       return false;
@@ -132,7 +132,7 @@ export class LruCrawler {
     const items = store.items;
     const started = store.clock.started;
     for (const cls of classes) {
-      store.walkClass(cls, (slot) => {
+      store.crawl.walkClass(cls, (slot) => {
         const exptime = items.exptime(slot);
         out.latin1(
           `key=${uriEncode(items.key(slot))} exp=${exptime === 0 ? -1 : exptime + started} ` +

@@ -19,6 +19,7 @@ import { COUNTER, ItemStats, type SlabClassStats, type StoreStats } from "./_ite
 import { casAt, classAt, ItemRows, ROW, rowHeaderBytes, setCas } from "./_item_rows.ts";
 import { Lru } from "./_lru.ts";
 import { SlabAllocator } from "./_slab_allocator.ts";
+import { StoreCrawl } from "./_store_crawl.ts";
 import { StoreOperator } from "./_store_operator.ts";
 import { StoreRestart } from "./_store_restart.ts";
 import type {
@@ -107,6 +108,8 @@ export class Store {
   readonly operator: StoreOperator;
   /** What `-e` saves of the store on a clean stop and puts back at the next start. */
   readonly restart: StoreRestart;
+  /** What `lru_crawler` walks and reclaims, class by class. */
+  readonly crawl: StoreCrawl;
   #clock: Clock;
   #maxItemSize: number;
   #slab: SlabAllocator;
@@ -169,24 +172,15 @@ export class Store {
     });
     // The smallest item takes the smallest chunk that fits it, which bounds the items -m holds.
     const smallest = this.#slab.chunkSize[this.#slab.classFor(itemSize(1, 0, 0, useCas))];
-    this.#rows = new ItemRows(useCas, Math.ceil(maxBytes / smallest));
-    this.#index = new HashIndex(this.#rows, this.#slab.pages, hashPower);
-    this.#stats = new ItemStats(this.#slab.largest);
-    this.#lru = new Lru(this.#rows, this.#index, this.#slab, this.#stats, evict, events);
-    this.#items = new Items(
-      this.#rows,
-      this.#index,
-      this.#slab,
-      this.#lru,
-      this.#stats,
-      clock,
-      events,
-    );
-    this.items = this.#items;
-    this.operator = new StoreOperator(this.#slab, this.#lru, this.#stats, this.#rows, clock, {
-      maxItemSize,
-    });
-    this.restart = new StoreRestart(this.#rows, this.#lru, this.#items, clock, (key) => {
+    const slab = this.#slab;
+    const rows = this.#rows = new ItemRows(useCas, Math.ceil(maxBytes / smallest));
+    const index = this.#index = new HashIndex(rows, slab.pages, hashPower);
+    const stats = this.#stats = new ItemStats(slab.largest);
+    const lru = this.#lru = new Lru(rows, index, slab, stats, evict, events);
+    this.items = this.#items = new Items(rows, index, slab, lru, stats, clock, events);
+    this.operator = new StoreOperator(slab, lru, stats, rows, clock, { maxItemSize });
+    this.crawl = new StoreCrawl(slab, lru, clock);
+    this.restart = new StoreRestart(rows, lru, this.#items, clock, (key) => {
       checkKey(key);
       this.discard(key);
     });
@@ -445,35 +439,6 @@ export class Store {
   /** The size class an item of these sizes takes (memcached's slabs_clsid), 0 when none fits. */
   classFor(keyLength: number, flags: number, valueLength: number): number {
     return this.#items.classFor(keyLength, flags, valueLength);
-  }
-
-  /** The highest size class id: classes run from 1 to it. */
-  get largestClass(): number {
-    return this.#slab.largest;
-  }
-
-  /**
-   * Calls `visit` with the slot of each live item of class `cls`, from its
-   * LRU's tail to its head, as memcached's metadump crawler. Changes
-   * nothing; `visit` reads the item through {@linkcode Store.prototype.items}
-   * and must not change the store.
-   *
-   * @param cls A size class, 1 to {@linkcode Store.prototype.largestClass}.
-   */
-  walkClass(cls: number, visit: (slot: number) => void): void {
-    this.#lru.walk(cls, this.#clock.now(), visit);
-  }
-
-  /**
-   * Reclaims every expired or flushed item of class `cls` at once, as a pass
-   * of memcached's LRU crawler (`lru_crawler crawl`).
-   *
-   * @param cls A size class, 1 to {@linkcode Store.prototype.largestClass}.
-   * @param limit The most items to look at from the LRU's tail; 0 for all.
-   * @returns How many items it looked at and how many it reclaimed.
-   */
-  reclaimClass(cls: number, limit = 0): { checked: number; reclaimed: number } {
-    return this.#lru.reclaimClass(cls, limit, this.#clock.now());
   }
 
   // ---------------------------------------------------------------- meta
