@@ -23,6 +23,8 @@ import type { ClientStream, ConnectionInfo, PinnedValue } from "./_types.ts";
 
 /** What a connection needs of the server's settings. */
 export interface ConnectionSettings {
+  /** Its number in `stats conns` and the logs, as memcached's file descriptor. */
+  id: number;
   /** The item size limit (`-I`), which the parser checks data blocks against. */
   maxItemSize: number;
   /** Whether cas is on (`-C` turns it off), which item sizes count. */
@@ -47,8 +49,6 @@ const WRITE_HIGH_WATER = 256 * 1024;
 const TURN_WRITE_BYTES = 1024 * 1024;
 
 const CRLF = REPLY.END.subarray(3);
-
-let nextConnectionId = 1;
 
 /**
  * Resolves after the event loop has polled every socket once. A read of
@@ -108,11 +108,12 @@ export class Connection {
       budget: settings.budget,
     });
     this.info = {
-      id: nextConnectionId++,
+      id: settings.id,
       addr: remote,
       listenAddr: local,
       lastCommandTime: stats.now(),
-      state: "conn_waiting",
+      // memcached's state until the first read finds nothing waiting.
+      state: "conn_new_cmd",
       sentMark: 0,
       requests: 0,
       yieldDue: false,
@@ -149,7 +150,10 @@ export class Connection {
           if (!await this.#yield()) break;
         }
         // Mid-value is memcached's conn_nread, which its idle timeout leaves alone.
-        info.state = parser.inDataBlock ? "conn_nread" : "conn_waiting";
+        // Waiting for bytes is memcached's conn_read (its conn_waiting passes at once).
+        if (this.#reads > 0 || info.state !== "conn_new_cmd") {
+          info.state = parser.inDataBlock ? "conn_nread" : "conn_read";
+        }
         // Reading what memcached reads makes the same batches, so the same replies go out together.
         const size = parser.readSize();
         const room = this.#gate?.reserve() ?? parser.reserve(size).subarray(0, size);

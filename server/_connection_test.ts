@@ -45,7 +45,9 @@ Deno.test("an unexpected exception closes only its connection, is logged at verb
   const runs: Promise<void>[] = [];
   const accepting = (async () => {
     for await (const conn of listener) {
-      runs.push(new Connection(conn, "a", "b", handler, stats, settings).run());
+      runs.push(
+        new Connection(conn, "a", "b", handler, stats, { ...settings, id: runs.length }).run(),
+      );
     }
   })();
   const logged: unknown[][] = [];

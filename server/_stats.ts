@@ -6,6 +6,7 @@
  */
 
 import process from "node:process";
+import { firstListenerFd } from "./_fd_numbers.ts";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./_logger.ts";
@@ -428,13 +429,15 @@ export class ServerStats {
   /** `stats conns`: the listeners, then every client connection. */
   writeConns(out: WriteBuffer, listeners: string[], connections: ConnectionInfo[]): void {
     const now = this.#clock.now();
+    const first = firstListenerFd(this.#settings.threads);
     listeners.forEach((name, i) => {
-      stat(out, `${i}:addr`, name);
-      stat(out, `${i}:state`, "conn_listening");
-      stat(out, `${i}:secs_since_last_cmd`, now - this.#listenersOpened);
+      stat(out, `${first + i}:addr`, name);
+      stat(out, `${first + i}:state`, "conn_listening");
+      stat(out, `${first + i}:secs_since_last_cmd`, now - this.#listenersOpened);
     });
-    for (const c of connections) {
-      const id = listeners.length + c.id;
+    // memcached walks its connections by descriptor.
+    for (const c of connections.toSorted((a, b) => a.id - b.id)) {
+      const id = c.id;
       stat(out, `${id}:addr`, c.addr);
       stat(out, `${id}:listen_addr`, c.listenAddr);
       stat(out, `${id}:state`, c.state);

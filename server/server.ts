@@ -9,6 +9,7 @@
 import { AuthFile } from "./_auth_file.ts";
 import { CommandHandler } from "./_commands.ts";
 import { Connection } from "./_connection.ts";
+import { FdNumbers, firstListenerFd } from "./_fd_numbers.ts";
 import { DataBlockPool } from "./_data_block_pool.ts";
 import { parseListenList } from "./_listen_spec.ts";
 import {
@@ -342,6 +343,9 @@ export function serve(options?: ServeOptions): MemcacheServer {
   const addrs = () => bound().flatMap((l) => l.addr === undefined ? [] : [l.addr]);
   const stats = new ServerStats(clock, settings, () => addrs()[0]?.port, serverTls, logger);
   const connections = new Set<Connection>();
+  // Clients are numbered after memcached's own descriptors and one per listener.
+  const listenerCount = (settings.socketPath === undefined ? 0 : 1) + specs.length;
+  const fds = new FdNumbers(firstListenerFd(settings.threads) + listenerCount);
   let closing = false;
   let stopped!: () => void;
   const finished = new Promise<void>((resolve) => stopped = resolve);
@@ -369,7 +373,8 @@ export function serve(options?: ServeOptions): MemcacheServer {
     const now = clock.now();
     for (const connection of connections) {
       const { state, lastCommandTime } = connection.info;
-      if (state !== "conn_waiting" || now - lastCommandTime <= settings.idleTimeout) continue;
+      const waiting = state === "conn_read" || state === "conn_new_cmd";
+      if (!waiting || now - lastCommandTime <= settings.idleTimeout) continue;
       if (settings.verbosity > 1) console.error(`Closing idle fd ${connection.info.id}`);
       stats.idleKicks++;
       connection.close();
@@ -395,7 +400,9 @@ export function serve(options?: ServeOptions): MemcacheServer {
       stream.write(TOO_MANY_CONNECTIONS).then(() => stream.close(), () => stream.close());
       return;
     }
+    const id = fds.take();
     const connection = new Connection(stream, remote, local, handler, stats, {
+      id,
       maxItemSize: settings.maxItemSize,
       useCas: settings.cas,
       verbosity: settings.verbosity,
@@ -408,6 +415,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
     connections.add(connection);
     stats.connectionOpened();
     connection.run().finally(() => {
+      fds.give(id);
       connections.delete(connection);
       stats.connectionClosed();
     });
