@@ -13,7 +13,7 @@ import { writeValueHeader } from "../protocol/response_encoder.ts";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
 import { LruCrawler } from "./_crawler.ts";
 import { Logger, type StoreStatus, WATCHER_LIMIT, watchFlags } from "./_logger.ts";
-import { MetaHandler } from "./_meta_commands.ts";
+import { type LogStore, MetaHandler } from "./_meta_commands.ts";
 import { PrefixStats } from "./_prefix_stats.ts";
 import { replyLine, requestLine, sendingKeyLine } from "./_verbose_log.ts";
 import type { ServerStats } from "./_stats.ts";
@@ -98,7 +98,9 @@ export class CommandHandler {
     this.#stats = stats;
     this.#settings = settings;
     this.#control = control;
-    this.#meta = new MetaHandler(store, stats);
+    this.#meta = new MetaHandler(store, stats, (request, status) => {
+      if (this.#logger.mutations) this.#logStore(request, status);
+    });
     this.#prefixes = new PrefixStats(settings.prefixDelimiter.charCodeAt(0));
     this.#prefixes.enabled = settings.detailEnabled;
     this.#crawler = new LruCrawler(store, settings);
@@ -358,6 +360,9 @@ export class CommandHandler {
   #slabs(args: string[], out: WriteBuffer): void {
     const settings = this.#settings;
     if (args.length === 3 && args[0] === "reassign") {
+      if (!settings.slabReassign) {
+        return this.#line(out, "CLIENT_ERROR slab reassignment disabled", false);
+      }
       const src = safeStrtol(args[1]);
       const dst = safeStrtol(args[2]);
       if (src === undefined || dst === undefined) {
@@ -399,7 +404,7 @@ export class CommandHandler {
   }
 
   /** A storage command's result, for the watchers of mutations, as do_store_item logs it. */
-  #logStore(request: StorageRequest, status: StoreStatus): void {
+  #logStore(request: Parameters<LogStore>[0], status: StoreStatus): void {
     const { key, flags, exptime, data } = request;
     const store = this.#store;
     const now = store.clock.now();

@@ -8,12 +8,13 @@
  */
 
 import { parseI32, parseU32, parseU64 } from "../protocol/_numbers.ts";
-import type { MetaRequest } from "../protocol/requests.ts";
+import type { MetaRequest, StorageRequest } from "../protocol/requests.ts";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
 import { relativeExptime } from "./clock.ts";
 import { base64Decode, base64Encode } from "./_base64.ts";
 import type { Store } from "./_store.ts";
-import type { ItemView, MetaSetMode } from "./_types.ts";
+import type { StoreStatus } from "./_logger.ts";
+import type { ItemView, MetaSetMode, StoreFailure } from "./_types.ts";
 import type { ServerStats } from "./_stats.ts";
 
 /** memcached's MFLAG_MAX_OPT_LENGTH: more tokens than this and a meta line is refused. */
@@ -62,10 +63,14 @@ export class MetaHandler {
   #items: ItemView;
   #stats: ServerStats;
 
-  constructor(store: Store, stats: ServerStats) {
+  /** Tells the watchers of mutations what an `ms` did, as do_store_item logs it. */
+  #logStore: LogStore | undefined;
+
+  constructor(store: Store, stats: ServerStats, logStore?: LogStore) {
     this.#store = store;
     this.#items = store.items;
     this.#stats = stats;
+    this.#logStore = logStore;
   }
 
   /**
@@ -231,13 +236,22 @@ export class MetaHandler {
     const store = this.#store;
     const items = this.#items;
     const stats = this.#stats;
+    // memcached's mset upgrades a set or replace with a cas to a cas.
+    const command = f.hasCas && (mode === "set" || mode === "replace") ? "cas" : mode;
+    const log = (status: StoreStatus) =>
+      this.#logStore?.(
+        { command, key: f.key, flags: f.clientFlags, exptime: f.exptime, data: request.data },
+        status,
+      );
     if (request.status === "too_large") {
+      log("too_large");
       stats.storeTooLarge++;
       // memcached drops the old value whatever the mode, so no stale value survives.
       store.discard(f.key);
       return error(out, "SERVER_ERROR object too large for cache");
     }
     if (request.status === "no_memory") {
+      log("no_memory");
       stats.storeNoMemory++;
       store.discard(f.key);
       return error(out, "SERVER_ERROR out of memory storing object");
@@ -254,6 +268,9 @@ export class MetaHandler {
       invalidate: f.setStale,
       binaryKey: f.keyBinary,
     });
+    if (this.#logStore !== undefined) {
+      log(typeof result === "number" ? "stored" : MS_STATUS[result]);
+    }
     let code: string;
     switch (result) {
       case "EXISTS":
@@ -435,6 +452,21 @@ export class MetaHandler {
     this.#stats.cmdMeta++;
   }
 }
+
+/** What `ms` can end in, as the watchers' `status=`. */
+const MS_STATUS: Record<StoreFailure, StoreStatus> = {
+  NOT_STORED: "not_stored",
+  EXISTS: "exists",
+  NOT_FOUND: "not_found",
+  TOO_LARGE: "too_large",
+  NO_MEMORY: "no_memory",
+};
+
+/** A storage's command, key, flags, exptime and data, with how it ended, for the watchers. */
+export type LogStore = (
+  request: Pick<StorageRequest, "key" | "flags" | "exptime" | "data"> & { command: string },
+  status: StoreStatus,
+) => void;
 
 const MS_MODES: Record<number, MetaSetMode> = {
   0: "set",

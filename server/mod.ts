@@ -147,8 +147,8 @@ async function main(args: string[]): Promise<number> {
     ...server.addrs.map((a) => `${a.hostname}:${a.port}`),
     ...options.socketPath === undefined ? [] : [`unix:${options.socketPath}`],
   ].join(", ");
-  // Silent for scripts, as memcached is; a person at a terminal is told where it listens.
-  if ((options.verbosity ?? 0) > 0 || Deno.stderr.isTerminal()) {
+  // Silent for scripts, as memcached is (-v too); a person at a terminal is told where it listens.
+  if (Deno.stderr.isTerminal()) {
     console.error(
       `memcached ${MEMCACHED_VERSION} (@x/memcache ${PACKAGE_VERSION}) listening on ${where}`,
     );
@@ -179,6 +179,7 @@ async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGHUP", reload);
   await server.finished;
+  if ((options.verbosity ?? 0) > 0) console.error("Exiting normally");
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
   Deno.removeSignalListener("SIGHUP", reload);

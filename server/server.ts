@@ -421,11 +421,30 @@ export function serve(options?: ServeOptions): MemcacheServer {
     });
   };
 
+  // memcached -vv: its size classes as slabs_init prints them, then each listener as it opens.
+  const announce = (index: number) => {
+    if (settings.verbosity > 1) {
+      console.error(`<${firstListenerFd(settings.threads) + index} server listening (ascii)`);
+    }
+  };
+  if (settings.verbosity > 1) {
+    // An item past slab_chunk_max takes a class of its own here, where memcached chains chunks.
+    for (const c of store.slabClasses().filter((c) => c.chunkSize <= settings.slabChunkMax)) {
+      console.error(
+        `slab class ${String(c.id).padStart(3)}: chunk size ${String(c.chunkSize).padStart(9)} ` +
+          `perslab ${String(c.chunksPerPage).padStart(7)}`,
+      );
+    }
+  }
   try {
     if (settings.socketPath !== undefined) {
       listeners.push(listenUnix(settings.socketPath, settings.socketMask, admit, watch));
+      announce(0);
     }
-    for (const spec of specs) listeners.push(spec.tls ? undefined : listenTcp(spec, admit, watch));
+    for (const spec of specs) {
+      listeners.push(spec.tls ? undefined : listenTcp(spec, admit, watch));
+      if (!spec.tls) announce(listeners.length - 1);
+    }
     // Once the ports are ours, so a start that cannot listen leaves the file for the next one.
     // Nothing is served before this returns: the accept loops wait for the next turn.
     if (memoryFile !== undefined) console.error(loadWarmRestart(memoryFile, store, layout));
@@ -440,6 +459,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
       ? [
         listenTls(spec, serverTls!, admit).bound.then((listener) => {
           listeners[offset + i] = listener;
+          announce(offset + i);
           if (closing) listener.close();
         }),
       ]

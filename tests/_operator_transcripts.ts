@@ -105,4 +105,17 @@ export const OPERATOR_GROUPS: TranscriptGroup[] = [
       },
     ],
   },
+  {
+    name: "slabs with -o no_slab_reassign",
+    args: ["-o", "no_slab_reassign"],
+    flushBefore: false,
+    transcripts: [
+      {
+        name: "slabs reassign is refused before its numbers are read; automove still answers",
+        turns: [
+          "slabs reassign 1 2\r\nslabs reassign x y\r\nslabs reassign 1\r\nslabs automove 1\r\n",
+        ],
+      },
+    ],
+  },
 ];

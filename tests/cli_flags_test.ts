@@ -166,3 +166,24 @@ Deno.test({
     assert.deepEqual(ours, theirs);
   },
 });
+
+Deno.test({
+  name: "-vv prints memcached's size classes and listeners at start, -v says it exits normally",
+  ignore: !HAS_MEMCACHED,
+  async fn() {
+    // What a start and a SIGTERM print, without the lines of the connection that saw it listen.
+    const framing = async (server: ServerProcess) => {
+      const log = new Response(server.process.stderr).text();
+      await server[Symbol.asyncDispose]();
+      return (await log).split("\n").filter((line) => !/^[<>]\d+ (?!server listening)/.test(line));
+    };
+    for (const flags of [["-vv", "-f", "1.5", "-n", "100"], ["-v"]]) {
+      const ours = await framing(await startOurServer(["-t", "1", ...flags], { stderr: "piped" }));
+      const theirs = await framing(
+        await startMemcached(["-t", "1", "-B", "ascii", ...flags], { stderr: "piped" }),
+      );
+      assert.deepEqual(ours, theirs, flags.join(" "));
+      assert.ok(theirs.includes("Exiting normally"), flags.join(" "));
+    }
+  },
+});

@@ -65,6 +65,8 @@ const COMMANDS = [
   "gets a\r\ntouch a 10\r\nincr a 1\r\ndelete a\r\nget a\r\n",
   "set past 0 -1 1\r\np\r\nget past\r\n",
   "set f 0 0 1\r\nf\r\nflush_all\r\nget f\r\n",
+  "ms m 2 T10\r\nhi\r\nms m 2 ME\r\nhi\r\nms m 2 MA\r\nhi\r\nms m 2 C999\r\nhi\r\n",
+  "ms n 3 MR\r\nabc\r\nms m 2 I\r\nhi\r\nmd m\r\nma m\r\n",
   "mg nothing v\r\nquit\r\n",
 ].join("");
 
@@ -97,6 +99,10 @@ Deno.test({
     assert.match(
       mine,
       /type=item_store key=a status=stored cmd=append ttl=0 clsid=1 cfd=\d+ size=3\n/,
+    );
+    assert.match(
+      mine,
+      /type=item_store key=m status=exists cmd=cas ttl=0 clsid=1 cfd=\d+ size=2\n/,
     );
     assert.match(mine, /type=conn_close rip=127\.0\.0\.1 rport=\d+ transport=tcp reason=normal/);
   },
