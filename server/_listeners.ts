@@ -106,8 +106,13 @@ function acceptLoop(
  *
  * @throws {Deno.errors.AddrInUse} And the other errors of `Deno.listen`.
  */
-export function listenTcp(spec: ListenSpec, admit: Admit, watch: AcceptWatch): Listener {
-  const listener = Deno.listen({ hostname: spec.hostname, port: spec.port });
+export function listenTcp(
+  spec: ListenSpec,
+  admit: Admit,
+  watch: AcceptWatch,
+  backlog: number,
+): Listener {
+  const listener = Deno.listen({ hostname: spec.hostname, port: spec.port, tcpBacklog: backlog });
   const addr = listener.addr as Deno.NetAddr;
   const name = tcpName(addr);
   return {
@@ -164,6 +169,7 @@ export function listenTls(
   spec: ListenSpec,
   serverTls: ServerTls,
   admit: Admit,
+  backlog: number,
 ): { bound: Promise<Listener> } {
   let name = "";
   const listening = serverTls.createServer((socket) => {
@@ -176,7 +182,7 @@ export function listenTls(
   });
   const bound = new Promise<Listener>((resolve, reject) => {
     listening.once("error", reject);
-    listening.listen(spec.port, spec.hostname, () => {
+    listening.listen({ port: spec.port, host: spec.hostname, backlog }, () => {
       listening.off("error", reject);
       const { address, port } = listening.address() as { address: string; port: number };
       const addr: Deno.NetAddr = { transport: "tcp", hostname: address, port };

@@ -146,8 +146,8 @@ export interface ServeOptions {
    */
   prefixDelimiter?: string;
   /**
-   * The listen backlog (`-b`), shown in `stats settings`; Deno's listeners
-   * take the runtime's own.
+   * The listen backlog (`-b`): how many connections the kernel queues
+   * before the server accepts them (TCP and TLS listeners).
    *
    * @default {1024}
    */
@@ -442,7 +442,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
       announce(0);
     }
     for (const spec of specs) {
-      listeners.push(spec.tls ? undefined : listenTcp(spec, admit, watch));
+      listeners.push(spec.tls ? undefined : listenTcp(spec, admit, watch, settings.backlog));
       if (!spec.tls) announce(listeners.length - 1);
     }
     // Once the ports are ours, so a start that cannot listen leaves the file for the next one.
@@ -457,7 +457,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
   const tlsBinds = specs.flatMap((spec, i) =>
     spec.tls
       ? [
-        listenTls(spec, serverTls!, admit).bound.then((listener) => {
+        listenTls(spec, serverTls!, admit, settings.backlog).bound.then((listener) => {
           listeners[offset + i] = listener;
           announce(offset + i);
           if (closing) listener.close();

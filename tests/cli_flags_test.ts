@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { REFUSAL } from "./_flood.ts";
-import { hasMemcached, startMemcached } from "./_peers.ts";
+import { hasMemcached, hasPeer, startMemcached } from "./_peers.ts";
 import { type ServerProcess, startOurServer, startReference } from "./_servers.ts";
 import { Wire } from "./_wire.ts";
 
@@ -184,6 +184,22 @@ Deno.test({
       );
       assert.deepEqual(ours, theirs, flags.join(" "));
       assert.ok(theirs.includes("Exiting normally"), flags.join(" "));
+    }
+  },
+});
+
+Deno.test({
+  name: "-b sets the listen backlog the kernel shows, as memcached's",
+  ignore: !HAS_MEMCACHED || !hasPeer("iproute2", "ss", ["-V"]),
+  async fn() {
+    // ss shows a listening socket's backlog as its Send-Q.
+    const backlog = async (port: number) => {
+      const out = await new Deno.Command("ss", { args: ["-Hltn", `sport = :${port}`] }).output();
+      return new TextDecoder().decode(out.stdout).trim().split(/\s+/)[2];
+    };
+    for (const start of STARTS) {
+      await using server = await start(["-b", "37"]);
+      assert.equal(await backlog(server.port), "37");
     }
   },
 });
