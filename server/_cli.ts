@@ -209,6 +209,11 @@ function exit(code: number, stderr: string, stdout = ""): CliAction {
   return { kind: "exit", code, stdout, stderr };
 }
 
+/** The sizes of a `slab_sizes` list that passed memcached's checks. */
+function slabSizeList(list: string): number[] {
+  return list.split("-").filter((p) => p !== "").map((p) => safeStrtoul(p) ?? 0);
+}
+
 /** memcached's `slab_sizes` checks; undefined when the list is good. */
 function slabSizesRefusal(list: string, minSize: number, chunkMax: number): string | undefined {
   if (list === "") return "";
@@ -468,6 +473,7 @@ export function parseCommandLine(args: string[]): CliAction {
       tunables: {
         ...tunables,
         slabChunkMax,
+        slabSizes: extended.slabSizes === undefined ? [] : slabSizeList(extended.slabSizes),
         napiIds,
         dumpEnabled: !v.has("X"),
         watchEnabled: !v.has("W"),

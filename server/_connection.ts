@@ -236,7 +236,8 @@ export class Connection {
         // A fault of ours: always told and counted; only this connection pays for it.
         this.#stats.unexpectedErrors++;
         console.error(`${info.id}: closing the connection after an unexpected error:`, error);
-      } else if (this.#verbosity > 0) {
+      } else if (this.#verbosity > 0 && !this.#closed) {
+        // A read or write the server cancelled by closing is no peer's failure worth a line.
         console.error(`${info.id}: ${error}`);
       }
     } finally {

@@ -17,6 +17,7 @@ export const DEFAULT_TUNABLES: Tunables = {
   slabAutomoveWindow: 30,
   slabAutomoveFreeratio: 0.01,
   slabChunkMax: 512 * 1024,
+  slabSizes: [],
   lruCrawler: true,
   lruCrawlerSleep: 100,
   lruCrawlerTocrawl: 0,

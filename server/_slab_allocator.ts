@@ -40,6 +40,15 @@ export interface SlabAllocatorOptions {
    * @default {0}
    */
   headerSize?: number;
+  /**
+   * The largest chunk (memcached's `slab_chunk_max`); an item above it takes
+   * a class of its own.
+   *
+   * @default {pageSize / 2}
+   */
+  chunkMax?: number;
+  /** Chunk sizes given outright (memcached's `slab_sizes`) instead of grown by `growthFactor`. */
+  sizes?: readonly number[];
 }
 
 /** A chunk's key in the pin maps is `page * CHUNK_KEY + offset`: offsets stay below it. */
@@ -47,16 +56,19 @@ const CHUNK_KEY = 2 ** 32;
 
 /** The chunk sizes memcached's `slabs_init` makes, ids from 1; index 0 is unused. */
 export function slabClassSizes(options: SlabAllocatorOptions): number[] {
-  const { pageSize, minChunkSize, growthFactor, maxItemSize } = options;
-  const chunkMax = Math.min(Math.floor(pageSize / 2), maxItemSize);
+  const { pageSize, minChunkSize, growthFactor, maxItemSize, sizes: given } = options;
+  const chunkMax = Math.min(options.chunkMax ?? Math.floor(pageSize / 2), maxItemSize);
   const sizes = [0];
   let size = minChunkSize;
   while (sizes.length < MAX_CLASSES) {
-    if (size >= chunkMax / growthFactor) break;
+    if (given !== undefined) {
+      if (sizes.length > given.length) break;
+      size = given[sizes.length - 1];
+    } else if (size >= chunkMax / growthFactor) break;
     if (size % 8 !== 0) size += 8 - (size % 8);
     sizes.push(size);
     // memcached keeps the size in an unsigned int, so the product truncates.
-    size = Math.trunc(size * growthFactor);
+    if (given === undefined) size = Math.trunc(size * growthFactor);
   }
   sizes.push(chunkMax);
   // memcached chains chunks for items above slab_chunk_max; one contiguous

@@ -137,6 +137,8 @@ export class Store {
       pageSize = 1024 * 1024,
       clock = new SystemClock(),
       hashPower = 16,
+      chunkMax,
+      classSizes,
       trackSizes = false,
       events = NO_EVENTS,
     } = options;
@@ -169,6 +171,8 @@ export class Store {
       growthFactor,
       maxItemSize,
       headerSize: rowHeaderBytes(useCas),
+      chunkMax,
+      sizes: classSizes?.length ? classSizes : undefined,
     });
     // The smallest item takes the smallest chunk that fits it, which bounds the items -m holds.
     const smallest = this.#slab.chunkSize[this.#slab.classFor(itemSize(1, 0, 0, useCas))];

@@ -139,6 +139,14 @@ export interface StoreOptions {
    */
   hashPower?: number;
   /**
+   * The largest size class's chunk (memcached's `slab_chunk_max`).
+   *
+   * @default {pageSize / 2}
+   */
+  chunkMax?: number;
+  /** Chunk sizes given outright (memcached's `slab_sizes`) instead of grown by `growthFactor`. */
+  classSizes?: readonly number[];
+  /**
    * Whether `stats sizes` counts items from the start (memcached's `-o track_sizes`).
    *
    * @default {false}
@@ -242,8 +250,10 @@ export interface Tunables {
   slabAutomoveWindow: number;
   /** `slab_automove_freeratio`. */
   slabAutomoveFreeratio: number;
-  /** `slab_chunk_max`, bytes. */
+  /** `slab_chunk_max`, bytes: the largest size class's chunk. */
   slabChunkMax: number;
+  /** `slab_sizes`: the size classes' chunk sizes given outright; empty to grow them by `-f`. */
+  slabSizes: readonly number[];
   /** Whether the LRU crawler runs (`no_lru_crawler` turns it off). */
   lruCrawler: boolean;
   /** `lru_crawler_sleep`, microseconds between items. */

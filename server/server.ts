@@ -329,6 +329,8 @@ export function serve(options?: ServeOptions): MemcacheServer {
     minChunkSize: Math.max(MIN_CHUNK, 48 + settings.chunkSize),
     // The index holds at most 2^30 buckets; memcached's 31 and 32 are larger than any memory here.
     hashPower: Math.min(settings.hashpowerInit || 16, 30),
+    chunkMax: settings.slabChunkMax,
+    classSizes: settings.slabSizes,
     clock,
   });
   const memoryFile = options?.memoryFile;

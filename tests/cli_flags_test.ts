@@ -168,7 +168,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "-vv prints memcached's size classes and listeners at start, -v says it exits normally",
+  name:
+    "-vv prints memcached's size classes (-f, -n, slab_sizes, slab_chunk_max) and listeners at start, -v says it exits normally",
   ignore: !HAS_MEMCACHED,
   async fn() {
     // What a start and a SIGTERM print, without the lines of the connection that saw it listen.
@@ -177,7 +178,14 @@ Deno.test({
       await server[Symbol.asyncDispose]();
       return (await log).split("\n").filter((line) => !/^[<>]\d+ (?!server listening)/.test(line));
     };
-    for (const flags of [["-vv", "-f", "1.5", "-n", "100"], ["-v"]]) {
+    for (
+      const flags of [
+        ["-vv", "-f", "1.5", "-n", "100"],
+        ["-vv", "-o", "slab_chunk_max=131072,slab_sizes=96-512-4096"],
+        ["-vv", "-o", "slab_chunk_max=262144"],
+        ["-v"],
+      ]
+    ) {
       const ours = await framing(await startOurServer(["-t", "1", ...flags], { stderr: "piped" }));
       const theirs = await framing(
         await startMemcached(["-t", "1", "-B", "ascii", ...flags], { stderr: "piped" }),
