@@ -201,6 +201,17 @@ export class CommandHandler {
     return pinned;
   }
 
+  /**
+   * The rest of the reply the last {@linkcode CommandHandler.prototype.handle}
+   * left to be written a batch at a time (a large `lru_crawler metadump`):
+   * each call appends the next batch to `out` and says whether more remain.
+   *
+   * @returns The continuation, or undefined when the reply was whole.
+   */
+  takeContinuation(): ((out: WriteBuffer) => boolean) | undefined {
+    return this.#crawler.takeDump();
+  }
+
   #log(request: Request, connection: ConnectionInfo): void {
     if (this.#settings.verbosity > 1) console.error(`<${connection.id} ${requestLine(request)}`);
   }

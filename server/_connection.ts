@@ -206,6 +206,13 @@ export class Connection {
             await this.#flush();
             await this.#watch(info.watch);
             break reading;
+          } else {
+            // A reply too large for one batch is written as it is made.
+            const more = handler.takeContinuation();
+            if (more !== undefined) {
+              do await this.#flush(); while (more(out));
+              info.sentMark = out.length;
+            }
           }
           if (out.length >= WRITE_HIGH_WATER) await this.#flush();
           this.#served++;

@@ -19,6 +19,9 @@ import { uriEncode } from "./_uri_encode.ts";
 /** memcached's MAX_NUMBER_OF_SLAB_CLASSES: class ids a crawl may name run from 1 below it. */
 const MAX_CLASSES = 64;
 
+/** A metadump writes its lines in batches of about this many bytes, each sent before the next. */
+const DUMP_BATCH_BYTES = 256 * 1024;
+
 /** safe_strtoul on a Latin-1 word: its 32-bit value, or -1 when memcached rejects it. */
 function strtoul(word: string): number {
   const bytes = Uint8Array.from(word, (c) => c.charCodeAt(0));
@@ -48,6 +51,8 @@ function classList(spec: string, largest: number): number[] | undefined {
 export class LruCrawler {
   #store: Store;
   #settings: Settings;
+  /** The rest of a metadump too large for one batch. */
+  #dump: ((out: WriteBuffer) => boolean) | undefined;
 
   /** A crawler over `store`, tuned by `settings` (`lruCrawler`, `lruCrawlerSleep`, `lruCrawlerTocrawl`). */
   constructor(store: Store, settings: Settings) {
@@ -121,7 +126,13 @@ export class LruCrawler {
     reply(out, "OK");
   }
 
-  /** One line per live item of the classes named, as crawler_metadump_eval writes it, then END. */
+  /**
+   * One line per live item of the classes named, as crawler_metadump_eval
+   * writes it, then END. The items are listed first (4 bytes each), the
+   * lines written a batch at a time: the rest is left in `#dump` for
+   * {@linkcode LruCrawler.prototype.takeDump}, as memcached's crawler
+   * streams through a fixed buffer.
+   */
   #metadump(spec: string, out: WriteBuffer): boolean {
     const store = this.#store;
     const classes = classList(spec, store.crawl.largestClass);
@@ -129,20 +140,59 @@ export class LruCrawler {
       reply(out, "BADCLASS invalid class id");
       return false;
     }
-    const items = store.items;
-    const started = store.clock.started;
+    // Each item's slot and class as the walk found them.
+    let slots = new Int32Array(1024);
+    let count = 0;
     for (const cls of classes) {
       store.crawl.walkClass(cls, (slot) => {
+        if (count * 2 === slots.length) {
+          const grown = new Int32Array(slots.length * 2);
+          grown.set(slots);
+          slots = grown;
+        }
+        slots[count * 2] = slot;
+        slots[count * 2 + 1] = cls;
+        count++;
+      });
+    }
+    const dump = (out: WriteBuffer, from: number): number => {
+      const items = store.items;
+      const started = store.clock.started;
+      let i = from;
+      for (; i < count && out.length < DUMP_BATCH_BYTES; i++) {
+        const slot = slots[i * 2];
+        const cls = slots[i * 2 + 1];
+        // An item gone since the walk (or its slot reused) is left out, as the crawler would miss it.
+        if (!store.crawl.live(slot, cls)) continue;
         const exptime = items.exptime(slot);
         out.latin1(
           `key=${uriEncode(items.key(slot))} exp=${exptime === 0 ? -1 : exptime + started} ` +
             `la=${items.lastAccess(slot) + started} cas=${items.casUnique(slot)} ` +
             `fetch=${items.fetched(slot) ? "yes" : "no"} cls=${cls} size=${items.itemSize(slot)}\n`,
         );
-      });
-    }
-    out.latin1("END\r\n");
+      }
+      if (i === count) out.latin1("END\r\n");
+      return i;
+    };
+    let at = dump(out, 0);
+    this.#dump = at === count ? undefined : (out) => {
+      at = dump(out, at);
+      return at < count;
+    };
     return true;
+  }
+
+  /**
+   * The rest of the last metadump, for the connection to write a batch at a
+   * time after what it holds: each call appends the next batch and says
+   * whether more remain.
+   *
+   * @returns The continuation, or undefined when the dump was whole.
+   */
+  takeDump(): ((out: WriteBuffer) => boolean) | undefined {
+    const dump = this.#dump;
+    this.#dump = undefined;
+    return dump;
   }
 }
 

@@ -183,7 +183,7 @@ export class Store {
     const lru = this.#lru = new Lru(rows, index, slab, stats, evict, events);
     this.items = this.#items = new Items(rows, index, slab, lru, stats, clock, events);
     this.operator = new StoreOperator(slab, lru, stats, rows, clock, { maxItemSize });
-    this.crawl = new StoreCrawl(slab, lru, clock);
+    this.crawl = new StoreCrawl(slab, rows, lru, clock);
     this.restart = new StoreRestart(rows, lru, this.#items, clock, (key) => {
       checkKey(key);
       this.discard(key);

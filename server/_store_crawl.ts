@@ -6,21 +6,34 @@
  * @module
  */
 
-import type { Lru } from "./_lru.ts";
+import { classAt, type ItemRows, ROW } from "./_item_rows.ts";
+import { DEADNESS, type Lru } from "./_lru.ts";
 import type { SlabAllocator } from "./_slab_allocator.ts";
 import type { Clock } from "./clock.ts";
+
+const { F_INFO, INFO_LINKED, STRIDE } = ROW;
 
 /** Walks and reclaims a store's size classes for `lru_crawler`. */
 export class StoreCrawl {
   #slab: SlabAllocator;
+  #rows: ItemRows;
   #lru: Lru;
   #clock: Clock;
 
-  /** The store's pages and LRUs, and the clock that says what has expired. */
-  constructor(slab: SlabAllocator, lru: Lru, clock: Clock) {
+  /** The store's pages, rows and LRUs, and the clock that says what has expired. */
+  constructor(slab: SlabAllocator, rows: ItemRows, lru: Lru, clock: Clock) {
     this.#slab = slab;
+    this.#rows = rows;
     this.#lru = lru;
     this.#clock = clock;
+  }
+
+  /** Whether `slot` still holds a live item of class `cls`: a walk taken earlier may have gone stale. */
+  live(slot: number, cls: number): boolean {
+    const meta = this.#rows.meta;
+    const base = slot * STRIDE;
+    return (meta[base + F_INFO] & INFO_LINKED) !== 0 && classAt(meta, base) === cls &&
+      this.#lru.deadness(base, this.#clock.now()) === DEADNESS.LIVE;
   }
 
   /** The highest size class id: classes run from 1 to it. */

@@ -151,3 +151,38 @@ Deno.test("a slow reader of a large value gets it whole while it is overwritten,
   const value = reply.subarray(header.length, header.length + size);
   assert.ok(value.every((b) => b === 0x61), "the value sent changed while it was written");
 });
+
+Deno.test("a metadump of 200,000 items to a client that does not read holds a batch, not the whole dump", async () => {
+  await using server = await startOurServer();
+  const items = 200_000;
+  {
+    using loader = await Wire.connect(server.port);
+    for (let from = 0; from < items; from += 10_000) {
+      let batch = "";
+      for (let i = from; i < from + 10_000; i++) batch += `set key:${i} 0 0 1 noreply\r\nv\r\n`;
+      await loader.send(batch);
+    }
+    assert.equal(await loader.call("mn\r\n"), "MN\r\n");
+  }
+  const before = await vmRss(server.process.pid);
+  using reader = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  await reader.write(new TextEncoder().encode("lru_crawler metadump all\r\n"));
+  await sleep(1000);
+  const grown = (await vmRss(server.process.pid)) - before;
+  // The dump is about 17 MB; the walk's list is 1.6 MB and a batch 256 KiB.
+  assert.ok(grown < 10 * MB, `RSS grew ${(grown / MB).toFixed(0)} MiB`);
+  let lines = 0;
+  let tail = "";
+  const buf = new Uint8Array(256 * 1024);
+  const decoder = new TextDecoder();
+  while (!tail.endsWith("END\r\n")) {
+    const n = await reader.read(buf);
+    if (n === null) break;
+    const text = tail + decoder.decode(buf.subarray(0, n));
+    const parts = text.split("\n");
+    tail = parts.pop()!;
+    lines += parts.length;
+    if (tail === "" && text.endsWith("END\r\n")) tail = "END\r\n";
+  }
+  assert.equal(lines, items + 1, "every item's line and END");
+});
