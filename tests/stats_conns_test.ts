@@ -13,6 +13,8 @@ import { Wire } from "./_wire.ts";
 
 /** What `stats conns` shows after clients come and go, ports and seconds masked. */
 async function conns(server: ServerProcess): Promise<string> {
+  // The connection that saw the server listen must be gone, or its number is taken.
+  await new Promise((r) => setTimeout(r, 300));
   const first = await Wire.connect(server.port);
   const second = await Wire.connect(server.port);
   const third = await Wire.connect(server.port);
