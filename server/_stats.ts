@@ -271,7 +271,7 @@ export class ServerStats {
       ["maxbytes", settings.memoryLimit],
       ["maxconns", settings.maxConnections],
       ["tcpport", this.#tcpPort() ?? settings.port],
-      ["udpport", 0],
+      ["udpport", settings.udpPort],
       ["inter", settings.hostname],
       ["verbosity", settings.verbosity],
       ["oldest", store.stats().oldestLive],

@@ -43,6 +43,7 @@ export const SETTINGS: Settings = {
   prefixDelimiter: ":",
   detailEnabled: false,
   backlog: 1024,
+  udpPort: 0,
   flushEnabled: true,
   idleTimeout: 0,
   readBufMemLimit: 0,

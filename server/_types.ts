@@ -367,6 +367,8 @@ export interface Settings extends Tunables {
   socketMask: number;
   /** The auth file (`-Y`), when connections must authenticate. */
   authFile?: string;
+  /** The UDP port (`-U`); 0 when off. */
+  udpPort: number;
   /** Requests one connection is served before the others get a turn (`-R`). */
   requestsPerEvent: number;
   /** The chunk size growth factor (`-f`). */

@@ -297,6 +297,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
     socketPath: options?.socketPath,
     socketMask: options?.socketMask ?? 0o700,
     authFile: options?.authFile,
+    udpPort: options?.udpPort ?? 0,
     requestsPerEvent: options?.requestsPerEvent ?? 20,
     growthFactor: options?.growthFactor ?? 1.25,
     chunkSize: options?.slabMinSize ?? 48,
@@ -467,7 +468,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
       ]
       : []
   );
-  const udpPort = options?.udpPort ?? 0;
+  const udpPort = settings.udpPort;
   const udpListeners: UdpListener[] = [];
   const udpBinds = udpPort === 0
     ? []
