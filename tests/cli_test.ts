@@ -438,22 +438,25 @@ Deno.test("the server warns when it listens beyond loopback without TLS or auth"
   );
 });
 
-Deno.test("the server tells a terminal where it listens", async () => {
-  if (!hasPeer("bsdutils", "script", ["--version"])) return;
-  const port = freePort();
-  // script(1) gives the server a terminal for stderr; timeout stops it after it has started.
-  const command = `timeout -s TERM 3 ${Deno.execPath()} run --allow-net ${ENTRY} -p ${port}`;
-  const out = await new Deno.Command("script", {
-    args: ["-qec", command, "/dev/null"],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.match(
-    decoder.decode(out.stdout),
-    new RegExp(
-      `memcached 1\\.6\\.18 \\(@x/memcache [\\d.]+\\) listening on 127\\.0\\.0\\.1:${port}`,
-    ),
-  );
+Deno.test({
+  name: "the server tells a terminal where it listens",
+  ignore: !hasPeer("bsdutils", "script", ["--version"]),
+  async fn() {
+    const port = freePort();
+    // script(1) gives the server a terminal for stderr; timeout stops it after it has started.
+    const command = `timeout -s TERM 3 ${Deno.execPath()} run --allow-net ${ENTRY} -p ${port}`;
+    const out = await new Deno.Command("script", {
+      args: ["-qec", command, "/dev/null"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.match(
+      decoder.decode(out.stdout),
+      new RegExp(
+        `memcached 1\\.6\\.18 \\(@x/memcache [\\d.]+\\) listening on 127\\.0\\.0\\.1:${port}`,
+      ),
+    );
+  },
 });
 
 /** The argv start-memcached builds from a memcached.conf: comments and blank lines gone, `logfile` lines its own, the rest split on white space. */

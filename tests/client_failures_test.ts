@@ -184,33 +184,36 @@ Deno.test("Client whose only server restarts answers the first call after it is 
   assert.deepEqual(client.deadServers, []);
 });
 
-Deno.test("Client reaches memcached over a unix socket (unix:/path)", async () => {
-  if (!hasMemcached()) return;
-  const dir = await Deno.makeTempDir();
-  const path = `${dir}/memcached.sock`;
-  const memcached = new Deno.Command("memcached", {
-    args: [...(Deno.uid() === 0 ? ["-u", "root"] : []), "-s", path, "-U", "0"],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  try {
-    for (let i = 0; i < 200; i++) {
-      try {
-        (await Deno.connect({ transport: "unix", path })).close();
-        break;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 10));
+Deno.test({
+  name: "Client reaches memcached over a unix socket (unix:/path)",
+  ignore: !hasMemcached(),
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const path = `${dir}/memcached.sock`;
+    const memcached = new Deno.Command("memcached", {
+      args: [...(Deno.uid() === 0 ? ["-u", "root"] : []), "-s", path, "-U", "0"],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      for (let i = 0; i < 200; i++) {
+        try {
+          (await Deno.connect({ transport: "unix", path })).close();
+          break;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
       }
+      await using client = new Client([`unix:${path}`]);
+      assert.equal(await client.set("greeting", "hello"), true);
+      assert.equal(await client.get("greeting"), "hello");
+      assert.deepEqual((await client.version()).map(([name]) => name), [`unix:${path}`]);
+    } finally {
+      memcached.kill("SIGTERM");
+      await memcached.status;
+      await Deno.remove(dir, { recursive: true });
     }
-    await using client = new Client([`unix:${path}`]);
-    assert.equal(await client.set("greeting", "hello"), true);
-    assert.equal(await client.get("greeting"), "hello");
-    assert.deepEqual((await client.version()).map(([name]) => name), [`unix:${path}`]);
-  } finally {
-    memcached.kill("SIGTERM");
-    await memcached.status;
-    await Deno.remove(dir, { recursive: true });
-  }
+  },
 });
 
 for (const [name, start] of PROCESSES) {
@@ -294,18 +297,21 @@ Deno.test("Client reconnects after the server closed an idle connection, without
   assert.equal(peer.accepted, 2);
 });
 
-Deno.test("Client reconnects after memcached's idle_timeout closed its connection", async () => {
-  if (!hasMemcached()) return;
-  await using memcached = await startMemcached(["-o", "idle_timeout=1"]);
-  await using client = new Client([`127.0.0.1:${memcached.port}`], { deadRetry: 60 });
-  assert.equal(await client.set("k", "v"), true);
-  // memcached's idle sweep runs every second or two; another client watches for the kick.
-  await using watcher = new Client([`127.0.0.1:${memcached.port}`]);
-  const kicks = async () => Number((await watcher.stats())[0][1].idle_kicks);
-  for (let i = 0; i < 40 && await kicks() === 0; i++) await sleep(250);
-  assert.ok(await kicks() > 0, "memcached closed no idle connection within 10 s");
-  assert.equal(await client.get("k"), "v");
-  assert.deepEqual(client.deadServers, []);
+Deno.test({
+  name: "Client reconnects after memcached's idle_timeout closed its connection",
+  ignore: !hasMemcached(),
+  async fn() {
+    await using memcached = await startMemcached(["-o", "idle_timeout=1"]);
+    await using client = new Client([`127.0.0.1:${memcached.port}`], { deadRetry: 60 });
+    assert.equal(await client.set("k", "v"), true);
+    // memcached's idle sweep runs every second or two; another client watches for the kick.
+    await using watcher = new Client([`127.0.0.1:${memcached.port}`]);
+    const kicks = async () => Number((await watcher.stats())[0][1].idle_kicks);
+    for (let i = 0; i < 40 && await kicks() === 0; i++) await sleep(250);
+    assert.ok(await kicks() > 0, "memcached closed no idle connection within 10 s");
+    assert.equal(await client.get("k"), "v");
+    assert.deepEqual(client.deadServers, []);
+  },
 });
 
 Deno.test("Client times out a TLS handshake the server never answers, within connectTimeout", async () => {
@@ -442,27 +448,30 @@ Deno.test("Client with flushOnRejoin empties a server back from the dead instead
   }
 });
 
-Deno.test("Client with flushOnRejoin keeps a server dead that refuses flush_all (-F)", async () => {
-  if (!hasMemcached()) return;
-  await using memcached = await startMemcached(["-F"]);
-  const server = `127.0.0.1:${memcached.port}`;
-  await using client = new Client([server], { flushOnRejoin: true, deadRetry: 0 });
-  memcached.process.kill("SIGSTOP");
-  await using short = new Client([server], {
-    flushOnRejoin: true,
-    socketTimeout: 0.2,
-    deadRetry: 0,
-  });
-  try {
-    await assert.rejects(short.get("k"), TimeoutError);
-  } finally {
-    memcached.process.kill("SIGCONT");
-  }
-  await assert.rejects(short.get("k"), (error: Error) => {
-    assert.ok(error instanceof ConnectionError, String(error));
-    assert.match(error.message, /Cannot open .*: it refused flush_all \(.*flush_all not allowed/);
-    return true;
-  });
-  // A client whose connection never failed sends no flush.
-  assert.equal(await client.set("k", "v"), true);
+Deno.test({
+  name: "Client with flushOnRejoin keeps a server dead that refuses flush_all (-F)",
+  ignore: !hasMemcached(),
+  async fn() {
+    await using memcached = await startMemcached(["-F"]);
+    const server = `127.0.0.1:${memcached.port}`;
+    await using client = new Client([server], { flushOnRejoin: true, deadRetry: 0 });
+    memcached.process.kill("SIGSTOP");
+    await using short = new Client([server], {
+      flushOnRejoin: true,
+      socketTimeout: 0.2,
+      deadRetry: 0,
+    });
+    try {
+      await assert.rejects(short.get("k"), TimeoutError);
+    } finally {
+      memcached.process.kill("SIGCONT");
+    }
+    await assert.rejects(short.get("k"), (error: Error) => {
+      assert.ok(error instanceof ConnectionError, String(error));
+      assert.match(error.message, /Cannot open .*: it refused flush_all \(.*flush_all not allowed/);
+      return true;
+    });
+    // A client whose connection never failed sends no flush.
+    assert.equal(await client.set("k", "v"), true);
+  },
 });

@@ -606,86 +606,89 @@ Deno.test("Client rejects calls after close", async () => {
   await assert.rejects(client.stats(), ConnectionError);
 });
 
-Deno.test("Client speaks TLS to a memcached started with -Z", async () => {
-  if (!hasMemcached() || !hasPeer("openssl", "openssl", ["version"])) return;
-  const dir = await Deno.makeTempDir();
-  try {
-    // A CA and a leaf certificate for 127.0.0.1, signed by it.
-    const openssl = async (...args: string[]) => {
-      const out = await new Deno.Command("openssl", {
-        args,
-        cwd: dir,
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      assert.ok(out.success, new TextDecoder().decode(out.stderr));
-    };
-    await openssl(
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.pem",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=test ca",
-    );
-    await openssl(
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      "leaf.key",
-      "-out",
-      "leaf.csr",
-      "-subj",
-      "/CN=localhost",
-    );
-    await Deno.writeTextFile(
-      `${dir}/ext.cnf`,
-      "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-    );
-    await openssl(
-      "x509",
-      "-req",
-      "-in",
-      "leaf.csr",
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      "leaf.pem",
-      "-days",
-      "2",
-      "-extfile",
-      "ext.cnf",
-    );
-    await using memcached = await startMemcached([
-      "-Z",
-      "-o",
-      `ssl_chain_cert=${dir}/leaf.pem,ssl_key=${dir}/leaf.key`,
-    ]);
-    const caCerts = [await Deno.readTextFile(`${dir}/ca.pem`)];
-    await using client = new Client([`127.0.0.1:${memcached.port}`], { tls: { caCerts } });
-    assert.equal(await client.set("secure", "over tls"), true);
-    assert.equal(await client.get("secure"), "over tls");
-    await using plain = new Client([`127.0.0.1:${memcached.port}`], {
-      tls: { caCerts: [] },
-      connectTimeout: 0.5,
-      socketTimeout: 0.5,
-    });
-    await assert.rejects(plain.get("secure"));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+Deno.test({
+  name: "Client speaks TLS to a memcached started with -Z",
+  ignore: !hasMemcached() || !hasPeer("openssl", "openssl", ["version"]),
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      // A CA and a leaf certificate for 127.0.0.1, signed by it.
+      const openssl = async (...args: string[]) => {
+        const out = await new Deno.Command("openssl", {
+          args,
+          cwd: dir,
+          stdout: "null",
+          stderr: "piped",
+        }).output();
+        assert.ok(out.success, new TextDecoder().decode(out.stderr));
+      };
+      await openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=test ca",
+      );
+      await openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=localhost",
+      );
+      await Deno.writeTextFile(
+        `${dir}/ext.cnf`,
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+      );
+      await openssl(
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+      );
+      await using memcached = await startMemcached([
+        "-Z",
+        "-o",
+        `ssl_chain_cert=${dir}/leaf.pem,ssl_key=${dir}/leaf.key`,
+      ]);
+      const caCerts = [await Deno.readTextFile(`${dir}/ca.pem`)];
+      await using client = new Client([`127.0.0.1:${memcached.port}`], { tls: { caCerts } });
+      assert.equal(await client.set("secure", "over tls"), true);
+      assert.equal(await client.get("secure"), "over tls");
+      await using plain = new Client([`127.0.0.1:${memcached.port}`], {
+        tls: { caCerts: [] },
+        connectTimeout: 0.5,
+        socketTimeout: 0.5,
+      });
+      await assert.rejects(plain.get("secure"));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
 
 Deno.test("Client sends 50 concurrent calls to one server in one write", async () => {
