@@ -124,6 +124,12 @@ async function main(args: string[]): Promise<number> {
   if (action.daemonArgs !== undefined) {
     return await daemonize(action.daemonArgs, (options.verbosity ?? 0) > 0);
   }
+  // A stop asked for while the server starts is kept until it can be done, never the runtime's kill.
+  let stopWanted = false;
+  let stop = () => void (stopWanted = true);
+  const onSignal = () => stop();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
   const server = await start(options);
   if (typeof server === "number") return server;
   if (pidFile !== undefined) {
@@ -164,7 +170,8 @@ async function main(args: string[]): Promise<number> {
     );
   }
   if (action.daemonChild) await notifyListening();
-  const stop = () => void server.close();
+  stop = () => void server.close();
+  if (stopWanted) stop();
   // close() writes the -e file before its first await, so the exit right after keeps it.
   onStop = () => {
     stop();
@@ -175,13 +182,11 @@ async function main(args: string[]): Promise<number> {
     void server.reload().catch((error) => {
       console.error(error instanceof Error ? error.message : String(error));
     });
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGHUP", reload);
   await server.finished;
   if ((options.verbosity ?? 0) > 0) console.error("Exiting normally");
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
+  Deno.removeSignalListener("SIGINT", onSignal);
+  Deno.removeSignalListener("SIGTERM", onSignal);
   Deno.removeSignalListener("SIGHUP", reload);
   removePidFile();
   return 0;

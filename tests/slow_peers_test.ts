@@ -169,8 +169,9 @@ Deno.test("a metadump of 200,000 items to a client that does not read holds a ba
   await reader.write(new TextEncoder().encode("lru_crawler metadump all\r\n"));
   await sleep(1000);
   const grown = (await vmRss(server.process.pid)) - before;
-  // The dump is about 17 MB; the walk's list is 1.6 MB and a batch 256 KiB.
-  assert.ok(grown < 10 * MB, `RSS grew ${(grown / MB).toFixed(0)} MiB`);
+  // The dump is about 17 MB (30 MiB of growth when it was built whole); the walk's list is 1.6 MB
+  // and a batch 256 KiB, the rest the runtime's (5 to 10 MiB measured).
+  assert.ok(grown < 20 * MB, `RSS grew ${(grown / MB).toFixed(0)} MiB`);
   let lines = 0;
   let tail = "";
   const buf = new Uint8Array(256 * 1024);
