@@ -12,6 +12,8 @@
  */
 
 import { parseArgs } from "node:util";
+import { startOurServer, startReference } from "../tests/_servers.ts";
+import { vmRss } from "../tests/_slow_peers.ts";
 
 /** What a load left behind in the server process. */
 export interface TinyItemsResult {
@@ -35,12 +37,6 @@ export interface TinyItemsResult {
 const BATCH = 10_000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("latin1");
-
-/** The process's VmRSS from /proc, in bytes. */
-export function rssOf(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
-}
 
 /** The bytes of `count` sets from item `from`: `set k<n> 0 0 1 noreply`, n in 9 digits. */
 function batchBytes(from: number, count: number): Uint8Array {
@@ -82,7 +78,7 @@ export async function loadTinyItems(
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: target.port });
   try {
     const buffer = new Uint8Array(64 * 1024);
-    const rssBefore = rssOf(target.pid);
+    const rssBefore = await vmRss(target.pid);
     let rssPeak = rssBefore;
     const started = performance.now();
     for (let from = 0; from < items; from += BATCH) {
@@ -90,10 +86,10 @@ export async function loadTinyItems(
       for (let sent = 0; sent < bytes.length;) sent += await conn.write(bytes.subarray(sent));
       const reply = await readUntil(conn, "\r\n", buffer);
       if (!reply.startsWith("VERSION")) throw new Error(`Unexpected reply: ${reply}`);
-      rssPeak = Math.max(rssPeak, rssOf(target.pid));
+      rssPeak = Math.max(rssPeak, await vmRss(target.pid));
     }
     const seconds = (performance.now() - started) / 1000;
-    const rssAfter = rssOf(target.pid);
+    const rssAfter = await vmRss(target.pid);
     await conn.write(encoder.encode("stats\r\n"));
     const stats = await readUntil(conn, "END\r\n", buffer);
     const stat = (name: string) => Number(new RegExp(`STAT ${name} (\\d+)`).exec(stats)?.[1]);
@@ -111,27 +107,6 @@ export async function loadTinyItems(
   }
 }
 
-async function connectable(port: number, server: Deno.ChildProcess): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  server.kill("SIGKILL");
-  await server.status;
-  throw new Error("Cannot connect to the server: it never accepted a connection");
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
 async function main(): Promise<void> {
   const args = parseArgs({
     args: Deno.args,
@@ -143,38 +118,27 @@ async function main(): Promise<void> {
   });
   const megabytes = Number(args.values.m);
   const items = Number(args.values.items);
-  const port = freePort();
-  const flags = ["-l", "127.0.0.1", "-p", String(port), "-m", String(megabytes)];
-  const server = args.values.memcached
-    ? new Deno.Command("memcached", {
-      args: [...(Deno.uid() === 0 ? ["-u", "root"] : []), "-U", "0", "-t", "1", ...flags],
-    }).spawn()
-    : new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL("../server/mod.ts", import.meta.url).pathname, ...flags],
-    }).spawn();
-  try {
-    await connectable(port, server);
-    const r = await loadTinyItems({ port, pid: server.pid }, items);
-    const mib = (n: number) => Number((n / 1024 ** 2).toFixed(1));
-    const limit = megabytes * 1024 ** 2;
-    console.log(JSON.stringify({
-      server: args.values.memcached ? "memcached -t 1" : "ours",
-      m: megabytes,
-      items,
-      seconds: Number(r.seconds.toFixed(1)),
-      rssBeforeMiB: mib(r.rssBefore),
-      rssAfterMiB: mib(r.rssAfter),
-      rssPeakMiB: mib(r.rssPeak),
-      rssOverM: Number((r.rssAfter / limit).toFixed(2)),
-      peakOverM: Number((r.rssPeak / limit).toFixed(2)),
-      curr_items: r.currItems,
-      evictions: r.evictions,
-      total_items: r.totalItems,
-    }));
-  } finally {
-    server.kill("SIGTERM");
-    await server.status;
-  }
+  const flags = ["-m", String(megabytes)];
+  await using server = args.values.memcached
+    ? await startReference(flags)
+    : await startOurServer(flags);
+  const r = await loadTinyItems({ port: server.port, pid: server.process.pid }, items);
+  const mib = (n: number) => Number((n / 1024 ** 2).toFixed(1));
+  const limit = megabytes * 1024 ** 2;
+  console.log(JSON.stringify({
+    server: args.values.memcached ? "memcached -t 1" : "ours",
+    m: megabytes,
+    items,
+    seconds: Number(r.seconds.toFixed(1)),
+    rssBeforeMiB: mib(r.rssBefore),
+    rssAfterMiB: mib(r.rssAfter),
+    rssPeakMiB: mib(r.rssPeak),
+    rssOverM: Number((r.rssAfter / limit).toFixed(2)),
+    peakOverM: Number((r.rssPeak / limit).toFixed(2)),
+    curr_items: r.currItems,
+    evictions: r.evictions,
+    total_items: r.totalItems,
+  }));
 }
 
 if (import.meta.main) await main();
