@@ -9,8 +9,8 @@
 
 import assert from "node:assert/strict";
 import { hasMemcached } from "./_peers.ts";
-import { type ServerProcess, startOurServer } from "./_servers.ts";
-import type { Transcript, Turn } from "./_transcripts.ts";
+import { type ServerProcess, startOurServer, startReference } from "./_servers.ts";
+import type { Transcript, TranscriptGroup, Turn } from "./_transcripts.ts";
 
 /** Rewrites a reply stream into the form both servers must agree on. */
 export type Normalizer = (reply: string) => string;
@@ -415,4 +415,36 @@ export const warmUp = (port: number, dial: Dial = plain) =>
 /** Starts our server with the reference's flags; startReference adds -t 1, so ours gets it too. */
 export function startOurs(args: string[]): Promise<ServerProcess> {
   return startOurServer(["-t", "1", ...args]);
+}
+
+/**
+ * Registers a test per group, `${title}: ${group.name}`: memcached and ours
+ * start with the group's flags, and each transcript is a step whose replies
+ * must match once `normalizer` has run (after a `flush_all` when the group
+ * asks for one).
+ */
+export function testGroups(
+  title: string,
+  groups: readonly TranscriptGroup[],
+  normalizer: Normalizer = normalize,
+): void {
+  for (const group of groups) {
+    Deno.test({
+      name: `${title}: ${group.name}`,
+      ignore: !HAS_MEMCACHED,
+      async fn(t) {
+        await using reference = await startReference(group.args);
+        await using ours = await startOurs(group.args);
+        await Promise.all([warmUp(reference.port), warmUp(ours.port)]);
+        for (const transcript of group.transcripts) {
+          await t.step(transcript.name, async () => {
+            if (group.flushBefore) {
+              await Promise.all([flushAll(reference.port), flushAll(ours.port)]);
+            }
+            await assertSameReplies(reference, ours, transcript, normalizer);
+          });
+        }
+      },
+    });
+  }
 }

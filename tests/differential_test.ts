@@ -13,38 +13,17 @@ import assert from "node:assert/strict";
 import { startReference } from "./_servers.ts";
 import {
   assertSameReplies,
-  flushAll,
   HAS_MEMCACHED,
   normalize,
   startOurs,
+  testGroups,
   warmUp,
 } from "./_differential.ts";
 import { CRAWLER_GROUPS, normalizeMetadump } from "./_crawler_transcripts.ts";
-import type { Normalizer } from "./_differential.ts";
-import { GROUPS, TIMED, type TranscriptGroup } from "./_transcripts.ts";
+import { GROUPS, TIMED } from "./_transcripts.ts";
 
-const PAIRS: [TranscriptGroup, Normalizer][] = [
-  ...GROUPS.map((g): [TranscriptGroup, Normalizer] => [g, normalize]),
-  ...CRAWLER_GROUPS.map((g): [TranscriptGroup, Normalizer] => [g, normalizeMetadump]),
-];
-
-for (const [group, normalizer] of PAIRS) {
-  Deno.test({
-    name: `our server answers as memcached does: ${group.name}`,
-    ignore: !HAS_MEMCACHED,
-    async fn(t) {
-      await using reference = await startReference(group.args);
-      await using ours = await startOurs(group.args);
-      await Promise.all([warmUp(reference.port), warmUp(ours.port)]);
-      for (const transcript of group.transcripts) {
-        await t.step(transcript.name, async () => {
-          if (group.flushBefore) await Promise.all([flushAll(reference.port), flushAll(ours.port)]);
-          await assertSameReplies(reference, ours, transcript, normalizer);
-        });
-      }
-    },
-  });
-}
+testGroups("our server answers as memcached does", GROUPS);
+testGroups("our server answers as memcached does", CRAWLER_GROUPS, normalizeMetadump);
 
 Deno.test({
   name: "our server expires items and falls due on delayed flushes as memcached does",

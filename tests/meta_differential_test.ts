@@ -8,28 +8,11 @@
  */
 
 import assert from "node:assert/strict";
-import { startReference } from "./_servers.ts";
-import { assertSameReplies, flushAll, HAS_MEMCACHED, startOurs, warmUp } from "./_differential.ts";
+import { testGroups } from "./_differential.ts";
 import { META_GROUPS } from "./_meta_transcripts.ts";
 import { normalizeMeta } from "./_meta_normalize.ts";
 
-for (const group of META_GROUPS) {
-  Deno.test({
-    name: `our server answers meta commands as memcached does: ${group.name}`,
-    ignore: !HAS_MEMCACHED,
-    async fn(t) {
-      await using reference = await startReference(group.args);
-      await using ours = await startOurs(group.args);
-      await Promise.all([warmUp(reference.port), warmUp(ours.port)]);
-      for (const transcript of group.transcripts) {
-        await t.step(transcript.name, async () => {
-          if (group.flushBefore) await Promise.all([flushAll(reference.port), flushAll(ours.port)]);
-          await assertSameReplies(reference, ours, transcript, normalizeMeta);
-        });
-      }
-    },
-  });
-}
+testGroups("our server answers meta commands as memcached does", META_GROUPS, normalizeMeta);
 
 Deno.test("normalizeMeta numbers meta cas uniques with VALUE ones and rounds ttls", () => {
   const reply = "VALUE k 0 1 17\r\nx\r\nEND\r\nHD c17 t59 l3 kk\r\nVA 2 c18 t-1\r\nc9\r\n" +
