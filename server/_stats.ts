@@ -6,7 +6,6 @@
  */
 
 import process from "node:process";
-import { firstListenerFd } from "./_fd_numbers.ts";
 import type { WriteBuffer } from "../protocol/write_buffer.ts";
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./_logger.ts";
@@ -427,14 +426,17 @@ export class ServerStats {
   }
 
   /** `stats conns`: the listeners, then every client connection. */
-  writeConns(out: WriteBuffer, listeners: string[], connections: ConnectionInfo[]): void {
+  writeConns(
+    out: WriteBuffer,
+    listeners: { number: number; name: string }[],
+    connections: ConnectionInfo[],
+  ): void {
     const now = this.#clock.now();
-    const first = firstListenerFd(this.#settings.threads);
-    listeners.forEach((name, i) => {
-      stat(out, `${first + i}:addr`, name);
-      stat(out, `${first + i}:state`, "conn_listening");
-      stat(out, `${first + i}:secs_since_last_cmd`, now - this.#listenersOpened);
-    });
+    for (const { number, name } of listeners) {
+      stat(out, `${number}:addr`, name);
+      stat(out, `${number}:state`, "conn_listening");
+      stat(out, `${number}:secs_since_last_cmd`, now - this.#listenersOpened);
+    }
     // memcached walks its connections by descriptor.
     for (const c of connections.toSorted((a, b) => a.id - b.id)) {
       const id = c.id;

@@ -421,8 +421,8 @@ export interface ConnectionInfo {
 export interface ServerControl {
   shutdown(): void;
   connections(): ConnectionInfo[];
-  /** The listeners, as `stats conns` names them. */
-  listeners(): string[];
+  /** The listeners, as `stats conns` numbers and names them. */
+  listeners(): { number: number; name: string }[];
   /** Rereads the TLS certificates (`refresh_certs`): undefined when done, else memcached's error line. */
   refreshCerts(): string | undefined;
 }

@@ -9,7 +9,7 @@
 import { AuthFile } from "./_auth_file.ts";
 import { CommandHandler } from "./_commands.ts";
 import { Connection } from "./_connection.ts";
-import { FdNumbers, firstListenerFd } from "./_fd_numbers.ts";
+import { FdNumbers, inheritedDescriptors } from "./_fd_numbers.ts";
 import { DataBlockPool } from "./_data_block_pool.ts";
 import { parseListenList } from "./_listen_spec.ts";
 import {
@@ -348,7 +348,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
   const connections = new Set<Connection>();
   // Clients are numbered after memcached's own descriptors and one per listener.
   const listenerCount = (settings.socketPath === undefined ? 0 : 1) + specs.length;
-  const fds = new FdNumbers(firstListenerFd(settings.threads) + listenerCount);
+  const fds = new FdNumbers(settings.threads, listenerCount, inheritedDescriptors());
   let closing = false;
   let stopped!: () => void;
   const finished = new Promise<void>((resolve) => stopped = resolve);
@@ -360,7 +360,10 @@ export function serve(options?: ServeOptions): MemcacheServer {
   const handler = new CommandHandler(store, stats, settings, {
     shutdown: () => void close(),
     connections: () => [...connections].map((c) => c.info),
-    listeners: () => bound().map((l) => l.name),
+    listeners: () =>
+      listeners.flatMap((l, i) =>
+        l === undefined ? [] : [{ number: fds.listener(i), name: l.name }]
+      ),
     refreshCerts: () => serverTls === undefined ? "Error TLS not enabled" : refreshCerts(),
   }, logger);
 
@@ -427,7 +430,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
   // memcached -vv: its size classes as slabs_init prints them, then each listener as it opens.
   const announce = (index: number) => {
     if (settings.verbosity > 1) {
-      console.error(`<${firstListenerFd(settings.threads) + index} server listening (ascii)`);
+      console.error(`<${fds.listener(index)} server listening (ascii)`);
     }
   };
   if (settings.verbosity > 1) {
