@@ -131,19 +131,24 @@ class Watcher {
       // The watcher hung up or its socket broke: memcached closes the watcher then.
       this.#logger.remove(this);
       this.#stream.close();
-    }).finally(() => this.#writing = false);
+    });
   }
 
   async #write(): Promise<void> {
-    while (this.#queue.length > 0 && !this.#closed) {
-      const text = this.#queue.join("");
-      this.#queue = [];
-      // Every line is ASCII: keys are uriencoded.
-      const bytes = ENCODER.encode(text);
-      for (let sent = 0; sent < bytes.length;) {
-        sent += await this.#stream.write(bytes.subarray(sent));
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const text = this.#queue.join("");
+        this.#queue = [];
+        // Every line is ASCII: keys are uriencoded.
+        const bytes = ENCODER.encode(text);
+        for (let sent = 0; sent < bytes.length;) {
+          sent += await this.#stream.write(bytes.subarray(sent));
+        }
+        this.#queued -= bytes.length;
       }
-      this.#queued -= bytes.length;
+    } finally {
+      // In the same turn as the last check of the queue, so a line pushed after it starts a new drain.
+      this.#writing = false;
     }
   }
 }
