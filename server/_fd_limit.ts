@@ -13,7 +13,8 @@ const LIMITS = "/proc/self/limits";
  * The soft limit on open files ("Max open files").
  *
  * @returns The limit, or undefined when it is unlimited or cannot be known:
- *   not Linux, or no permission to read `/proc/self/limits`.
+ *   not Linux, or no permission to read `/proc/self/limits` (which takes
+ *   `--allow-all`).
  */
 export function openFileLimit(): number | undefined {
   // Without read permission the limit is unknown, not an error: accepting still backs off on EMFILE.
@@ -26,6 +27,8 @@ export function openFileLimit(): number | undefined {
   } catch (error) {
     // Other systems have no /proc; there the limit is unknown.
     if (error instanceof Deno.errors.NotFound) return undefined;
+    // Deno lets only --allow-all read /proc/self, whatever --allow-read says.
+    if (error instanceof Deno.errors.NotCapable) return undefined;
     throw error;
   }
   const soft = /^Max open files\s+(\S+)/m.exec(text)?.[1];

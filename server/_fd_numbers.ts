@@ -28,7 +28,15 @@ export function inheritedDescriptors(): Set<number> {
   ) {
     return inherited;
   }
-  for (const entry of Deno.readDirSync(dir)) {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch (error) {
+    // Deno lets only --allow-all read /proc/self, whatever --allow-read says.
+    if (error instanceof Deno.errors.NotCapable) return inherited;
+    throw error;
+  }
+  for (const entry of entries) {
     const fd = Number(entry.name);
     if (fd <= 2) continue;
     let info: string;
