@@ -29,6 +29,8 @@ export type CliAction =
     daemonChild: boolean;
     /** What memcached warns about and starts anyway. */
     warnings: string;
+    /** Whether `-t` was given, so a value this server cannot honour is told at start. */
+    threadsGiven: boolean;
   }
   | { kind: "exit"; code: number; stdout: string; stderr: string };
 
@@ -92,6 +94,9 @@ const HELP = `memcached ${MEMCACHED_VERSION} (@x/memcache ${PACKAGE_VERSION})
    - idle_timeout:        timeout for idle connections. (default: 0, no timeout)
    - read_buf_mem_limit:  limit in megabytes for values still being read.
                           0 means -m (default: 0)
+   - connection_layer:    epoll (libc's epoll through FFI: Linux x86_64 with
+                          --allow-ffi) or deno (Deno.listen) for plain sockets
+                          (default: epoll where it can run, else deno)
    - track_sizes:         enable dynamic reports for 'stats sizes' command.
    - modern, no_modern, no_hashexpand, tail_repair_time, hash_algorithm,
      lru_crawler, no_lru_crawler, lru_crawler_sleep, lru_crawler_tocrawl,
@@ -438,12 +443,13 @@ export function parseCommandLine(args: string[]): CliAction {
     }
     tls = { ...extended.tls, chainCertFile, keyFile };
   }
-  const { idleTimeout, readBufMemLimit, ...tunables } = s;
+  const { idleTimeout, readBufMemLimit, connectionLayer, ...tunables } = s;
   return {
     kind: "serve",
     pidFile: v.get("P"),
     daemonArgs: read.daemon.length > 0 ? withoutDaemon(args, read.daemon) : undefined,
     daemonChild: args.join("\0").endsWith(DAEMON_CHILD.join("\0")),
+    threadsGiven: v.has("t"),
     warnings: read.warnings,
     options: {
       port,
@@ -467,6 +473,7 @@ export function parseCommandLine(args: string[]): CliAction {
       flushEnabled: !v.has("F"),
       idleTimeout,
       readBufMemLimit,
+      connectionLayer,
       authFile: v.get("Y"),
       memoryFile: v.get("e"),
       udpPort,

@@ -311,7 +311,7 @@ export class Connection {
 
   /** Lets the other connections have a turn; false when this one was closed meanwhile. */
   async #yield(): Promise<boolean> {
-    await nextTurn();
+    await (this.#conn.turn?.() ?? nextTurn());
     this.#reads = this.#served = this.#written = 0;
     return !this.#closed;
   }

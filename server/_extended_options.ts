@@ -389,6 +389,13 @@ function readOption(item: string, into: ExtendedOptions): Refusal | undefined {
       tls.minVersion = version === 3 ? "TLSv1.3" : "TLSv1.2";
       return undefined;
     }
+    case "connection_layer":
+      // This server's own: which layer its plain sockets run on.
+      if (value !== "epoll" && value !== "deno") {
+        return fail("connection_layer must be epoll or deno\n", 64);
+      }
+      s.connectionLayer = value;
+      return undefined;
     default:
       return readStorageOption(name, value, item, into);
   }

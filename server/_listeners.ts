@@ -27,7 +27,7 @@ export interface AcceptWatch {
 }
 
 /** How long an accept loop out of file descriptors waits before trying again: memcached's 10 ms. */
-const OUT_OF_FDS_PAUSE_MS = 10;
+export const OUT_OF_FDS_PAUSE_MS = 10;
 
 /** One listening socket. */
 export interface Listener {
@@ -41,13 +41,16 @@ export interface Listener {
   readonly done: Promise<void>;
 }
 
-function tcpName(addr: Deno.NetAddr): string {
+export function tcpName(addr: Deno.NetAddr): string {
   return `tcp:${addr.hostname}:${addr.port}`;
 }
 
+/** memcached's name for a unix socket's client, which has no address. */
+export const UNIX_CLIENT_NAME = "?:<AF 0>";
+
 function remoteName(addr: Deno.Addr): string {
   return addr.transport === "unix" || addr.transport === "unixpacket"
-    ? "?:<AF 0>"
+    ? UNIX_CLIENT_NAME
     : tcpName(addr as Deno.NetAddr);
 }
 
@@ -152,7 +155,7 @@ export function listenUnix(
   };
 }
 
-function isSocket(path: string): boolean {
+export function isSocket(path: string): boolean {
   try {
     return Deno.lstatSync(path).isSocket === true;
   } catch (error) {

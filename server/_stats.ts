@@ -343,6 +343,7 @@ export class ServerStats {
       ["ssl_kernel_tls", "no"],
       ["ssl_min_version", ssl.minVersion],
       ["num_napi_ids", settings.napiIds ?? "(null)"],
+      ["connection_layer", settings.connectionLayer],
       ["memory_file", "(null)"],
     ];
     for (const [name, value] of entries) stat(out, name, value);

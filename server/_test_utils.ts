@@ -24,6 +24,7 @@ export function latin1(b: Uint8Array): string {
 
 /** Server settings for handler tests: memcached's defaults, one thread. */
 export const SETTINGS: Settings = {
+  connectionLayer: "deno",
   port: 0,
   hostname: "127.0.0.1",
   memoryLimit: 64 * 1024 * 1024,

@@ -350,6 +350,8 @@ export interface ItemEvents {
 
 /** The settings `stats settings` reports and the handlers consult. */
 export interface Settings extends Tunables {
+  /** What drives the plain sockets: libc's epoll through FFI, or Deno.listen. */
+  connectionLayer: ConnectionLayer;
   port: number;
   hostname: string;
   memoryLimit: number;
@@ -417,6 +419,12 @@ export interface ConnectionInfo {
   watch: number;
 }
 
+/**
+ * The plain sockets' connection layer: `epoll` drives them through libc's
+ * epoll (Linux on x86_64, with `--allow-ffi`), `deno` through Deno.listen.
+ */
+export type ConnectionLayer = "epoll" | "deno";
+
 /** What the handlers may ask of the server around them. */
 export interface ServerControl {
   shutdown(): void;
@@ -481,4 +489,12 @@ export interface ClientStream {
   close(): void;
   /** Turns Nagle off, where there is such a switch. */
   setNoDelay?(noDelay?: boolean): void;
+  /** Resolves when the other connections have had a turn; without it, after a turn of the event loop. */
+  turn?(): Promise<void>;
+  /**
+   * Drops what the peer sent that will never be read, so the close that
+   * follows is a FIN: a close over unread bytes resets the connection, and
+   * the reset can destroy the reply just written before the peer reads it.
+   */
+  discardUnread?(): void;
 }

@@ -33,6 +33,7 @@ import { openFileLimit } from "./_fd_limit.ts";
 import { MEMCACHED_VERSION, PACKAGE_VERSION } from "./_version.ts";
 import { type MemcacheServer, serve, type ServeOptions } from "./server.ts";
 import { TlsCertificateError } from "./_tls.ts";
+import { epollUnavailable } from "./_libc.ts";
 import { WarmRestartError } from "./_warm_restart.ts";
 
 export {
@@ -72,6 +73,11 @@ async function start(options: ServeOptions): Promise<MemcacheServer | number> {
       "failed to set rlimit for open files. Try starting as root or requesting smaller maxconns value.",
     );
     return 71;
+  }
+  const noEpoll = options.connectionLayer === "epoll" ? epollUnavailable() : undefined;
+  if (noEpoll !== undefined) {
+    console.error(noEpoll);
+    return 64;
   }
   let server: MemcacheServer;
   try {
@@ -121,6 +127,12 @@ async function main(args: string[]): Promise<number> {
   }
   const { options, pidFile } = action;
   if (action.warnings) await Deno.stderr.write(new TextEncoder().encode(action.warnings));
+  if (action.threadsGiven && (options.threads ?? 4) > 1) {
+    // Never a -t quietly ignored: the workers that would honour it need a store they can share.
+    console.error(
+      `-t ${options.threads}: this server answers on one thread; stats show ${options.threads}`,
+    );
+  }
   if (action.daemonArgs !== undefined) {
     return await daemonize(action.daemonArgs, (options.verbosity ?? 0) > 0);
   }

@@ -20,19 +20,22 @@ import {
   listenTls,
   listenUnix,
 } from "./_listeners.ts";
+import { EpollLoop } from "./_epoll_loop.ts";
+import { listenTcpEpoll, listenUnixEpoll } from "./_epoll_listeners.ts";
+import { epollUnavailable } from "./_libc.ts";
 import { Logger } from "./_logger.ts";
 import { PrefetchTurn } from "./_prefetch_turn.ts";
 import { ServerStats } from "./_stats.ts";
 import { Store } from "./_store.ts";
 import { ServerTls } from "./_tls.ts";
 import { DEFAULT_TUNABLES } from "./_settings.ts";
-import type { ServeTlsOptions, Settings, Tunables } from "./_types.ts";
+import type { ConnectionLayer, ServeTlsOptions, Settings, Tunables } from "./_types.ts";
 import { listenUdp, type UdpListener } from "./_udp.ts";
 import { checkMemoryFile, loadWarmRestart, saveWarmRestart } from "./_warm_restart.ts";
 import { MEMCACHED_VERSION } from "./_version.ts";
 import { type Clock, SystemClock } from "./clock.ts";
 
-export type { ServeTlsOptions, Tunables } from "./_types.ts";
+export type { ConnectionLayer, ServeTlsOptions, Tunables } from "./_types.ts";
 
 /** Options of {@linkcode serve}, named after memcached's flags. */
 export interface ServeOptions {
@@ -181,6 +184,15 @@ export interface ServeOptions {
    */
   tunables?: Partial<Tunables>;
   /**
+   * What drives the plain TCP and unix sockets: `"epoll"`, libc's epoll
+   * through Deno's FFI (Linux on x86_64, with `--allow-ffi`; the faster one),
+   * or `"deno"`, `Deno.listen` (everywhere). TLS connections run on
+   * `node:tls` on either. Unset, epoll where it can run, else Deno.listen.
+   *
+   * @default {undefined}
+   */
+  connectionLayer?: ConnectionLayer;
+  /**
    * Require ASCII authentication (`-Y`): a file of `user:password` lines,
    * read at start (needs `--allow-read`) and again on
    * {@linkcode MemcacheServer.reload}. Until a connection sends
@@ -309,7 +321,10 @@ export function serve(options?: ServeOptions): MemcacheServer {
     readBufMemLimit: options?.readBufMemLimit ?? 0,
     ...DEFAULT_TUNABLES,
     ...options?.tunables,
+    connectionLayer: options?.connectionLayer ?? (epollUnavailable() ? "deno" : "epoll"),
   };
+  const noEpoll = settings.connectionLayer === "epoll" ? epollUnavailable() : undefined;
+  if (noEpoll !== undefined) throw new TypeError(noEpoll);
   // memcached listens on the unix socket alone when it is given one.
   const specs = settings.socketPath === undefined
     ? parseListenList(settings.hostname, settings.port, options?.tls !== undefined)
@@ -403,7 +418,10 @@ export function serve(options?: ServeOptions): MemcacheServer {
     if (connections.size >= settings.maxConnections) {
       stats.rejectedConnections++;
       // The refusal is best effort: a client that is already gone needs none.
-      stream.write(TOO_MANY_CONNECTIONS).then(() => stream.close(), () => stream.close());
+      stream.write(TOO_MANY_CONNECTIONS).then(() => {
+        stream.discardUnread?.();
+        stream.close();
+      }, () => stream.close());
       return;
     }
     const id = fds.take();
@@ -442,14 +460,28 @@ export function serve(options?: ServeOptions): MemcacheServer {
       );
     }
   }
+  const loop = settings.connectionLayer === "epoll" ? new EpollLoop() : undefined;
   try {
     if (settings.socketPath !== undefined) {
-      listeners.push(listenUnix(settings.socketPath, settings.socketMask, admit, watch));
+      const { socketPath: path, socketMask: mask, backlog } = settings;
+      listeners.push(
+        loop === undefined
+          ? listenUnix(path, mask, admit, watch)
+          : listenUnixEpoll(loop, path, mask, admit, watch, backlog),
+      );
       announce(0);
     }
     for (const spec of specs) {
-      listeners.push(spec.tls ? undefined : listenTcp(spec, admit, watch, settings.backlog));
-      if (!spec.tls) announce(listeners.length - 1);
+      if (spec.tls) {
+        listeners.push(undefined);
+        continue;
+      }
+      listeners.push(
+        loop === undefined
+          ? listenTcp(spec, admit, watch, settings.backlog)
+          : listenTcpEpoll(loop, spec, admit, watch, { backlog: settings.backlog }),
+      );
+      announce(listeners.length - 1);
     }
     // Once the ports are ours, so a start that cannot listen leaves the file for the next one.
     // Nothing is served before this returns: the accept loops wait for the next turn.
@@ -457,6 +489,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
   } catch (error) {
     for (const listener of bound()) listener.close();
     clearInterval(timer);
+    void loop?.close();
     throw error;
   }
   const offset = listeners.length - specs.length;
@@ -500,6 +533,7 @@ export function serve(options?: ServeOptions): MemcacheServer {
     while (connections.size > 0) {
       await Promise.all([...connections].map((c) => c.done));
     }
+    await loop?.close();
     stopped();
   }
 

@@ -5,9 +5,9 @@
  * @module
  */
 
+import { ourServerArgs } from "./_layer.ts";
 import { freePort } from "./_peers.ts";
 
-const ENTRY = new URL("../server/mod.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
 
 /** What a command line printed and how it exited. */
@@ -45,7 +45,7 @@ async function runToExit(command: string, args: string[]): Promise<Run> {
 
 /** Runs our server's command line with `args` until it exits. */
 export function runOurs(args: string[]): Promise<Run> {
-  return runToExit(Deno.execPath(), ["run", "-A", ENTRY, ...args]);
+  return runToExit(Deno.execPath(), ourServerArgs(...args));
 }
 
 /** Runs Debian's memcached with `args` (and `-u root` when root) until it exits. */
@@ -69,7 +69,7 @@ export async function startOrExit(which: "ours" | "memcached", args: string[]): 
   const base = ["-U", "0", "-l", "127.0.0.1", "-p", String(port), ...args];
   const child = which === "ours"
     ? new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", ENTRY, ...base],
+      args: ourServerArgs(...base),
       stdout: "piped",
       stderr: "piped",
     }).spawn()

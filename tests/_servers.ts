@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ourServerArgs } from "./_layer.ts";
 import { freePort, servedBy, startMemcached } from "./_peers.ts";
 
 /** A server process listening on 127.0.0.1:`port`; stopped by `await using`. */
@@ -14,8 +15,6 @@ export interface ServerProcess extends AsyncDisposable {
   /** How the tests reach it, when not by plain TCP (a TLS server). */
   readonly dial?: (port: number) => Promise<Deno.Conn>;
 }
-
-const SERVER_ENTRY = new URL("../server/mod.ts", import.meta.url).pathname;
 
 async function waitForPort(port: number, process: Deno.ChildProcess): Promise<boolean> {
   for (let i = 0; i < 500; i++) {
@@ -74,7 +73,7 @@ export async function startOurServer(
     const at = options.port ?? freePort();
     const deno = [
       Deno.execPath(),
-      ...["run", "-A", SERVER_ENTRY, "-l", "127.0.0.1", "-p", String(at), ...args],
+      ...ourServerArgs("-l", "127.0.0.1", "-p", String(at), ...args),
     ];
     const [command, ...commandArgs] = options.fileLimit === undefined
       ? deno

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { LAYER_ARGS } from "./_layer.ts";
 import assert from "node:assert/strict";
 import { serve } from "../server/mod.ts";
 import { freePort } from "./_peers.ts";
@@ -18,7 +19,7 @@ const decoder = new TextDecoder();
 
 async function run(permissions: string[], args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...permissions, ENTRY, "-p", String(freePort()), ...args],
+    args: ["run", ...permissions, ENTRY, ...LAYER_ARGS, "-p", String(freePort()), ...args],
     stdout: "piped",
     stderr: "piped",
   }).output();

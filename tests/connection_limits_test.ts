@@ -4,6 +4,7 @@
  * for byte.
  */
 
+import { ourServerArgs } from "./_layer.ts";
 import assert from "node:assert/strict";
 import {
   closeAll,
@@ -102,12 +103,9 @@ async function underFileLimit(limit: number, command: string[]) {
 }
 
 Deno.test("-c beyond the open file limit is refused at start with memcached's message and exit code", async () => {
-  const entry = new URL("../server/mod.ts", import.meta.url).pathname;
   const ours = await underFileLimit(200, [
     Deno.execPath(),
-    "run",
-    "-A",
-    entry,
+    ...ourServerArgs(),
     "-c",
     "1024",
     "-p",

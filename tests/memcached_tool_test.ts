@@ -10,7 +10,13 @@
 import assert from "node:assert/strict";
 import { hasPeer } from "./_peers.ts";
 import { exchange, type ServerProcess, startReference } from "./_servers.ts";
-import { HAS_MEMCACHED, MASKED_STATS, startOurs, warmUp } from "./_differential.ts";
+import {
+  HAS_MEMCACHED,
+  MASKED_STATS,
+  OURS_ONLY_STATS,
+  startOurs,
+  warmUp,
+} from "./_differential.ts";
 
 const TOOL = "/usr/share/memcached/scripts/memcached-tool";
 const HAS_TOOL = HAS_MEMCACHED && hasPeer("memcached", "perl", ["-c", TOOL]);
@@ -61,7 +67,10 @@ async function tool(server: ServerProcess, mode: string): Promise<string> {
 
 /** A `stats`/`settings`/`sizes` report without the masked fields. */
 function fields(report: string): string[] {
-  return report.split("\n").filter((line) => !MASKED_STATS.has(line.trim().split(/\s+/)[0]));
+  return report.split("\n").filter((line) => {
+    const name = line.trim().split(/\s+/)[0];
+    return !MASKED_STATS.has(name) && !OURS_ONLY_STATS.has(name);
+  });
 }
 
 /** A `display` report with its Max_age column, a clock reading, masked. */

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { ourServerArgs } from "./_layer.ts";
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { freePort, hasMemcached, startMemcached } from "./_peers.ts";
@@ -103,7 +104,7 @@ Deno.test("-U 0 serves no UDP, and a bad port is refused at start", async () => 
   socket.close();
   assert.equal(got.filter((g) => g.length > 0).length, 0);
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../server/mod.ts", import.meta.url).pathname, "-U", "70000"],
+    args: ourServerArgs("-U", "70000"),
     stdout: "null",
     stderr: "piped",
   }).output();

@@ -7,13 +7,12 @@
  * @module
  */
 
+import { ourServerArgs } from "./_layer.ts";
 import assert from "node:assert/strict";
 import { Client } from "../client/mod.ts";
 import { DEBIAN_PYTHON, freePort, hasMemcached, hasPythonModule } from "./_peers.ts";
 import { stop } from "./_servers.ts";
 import { runOurs } from "./_cli_runs.ts";
-
-const ENTRY = new URL("../server/mod.ts", import.meta.url).pathname;
 
 /** A server process on a unix socket; stopped with `await using`. */
 interface SocketServer extends AsyncDisposable {
@@ -29,7 +28,7 @@ async function startOnSocket(
   const path = `${dir}/${which[0]}.sock`;
   const flags = ["-s", path, ...args];
   const process = which === "ours"
-    ? new Deno.Command(Deno.execPath(), { args: ["run", "-A", ENTRY, ...flags], stderr: "inherit" })
+    ? new Deno.Command(Deno.execPath(), { args: ourServerArgs(...flags), stderr: "inherit" })
       .spawn()
     : new Deno.Command("memcached", {
       args: [...(Deno.uid() === 0 ? ["-u", "root"] : []), "-U", "0", ...flags],
