@@ -7,9 +7,8 @@
  * @module
  */
 
-import { LAYER_ARGS } from "./_layer.ts";
 import assert from "node:assert/strict";
-import { serve } from "../server/mod.ts";
+import { LAYER_ARGS, serve } from "./_layer.ts";
 import { freePort } from "./_peers.ts";
 import { startOurServer, tempFiles } from "./_servers.ts";
 import { Wire } from "./_wire.ts";

@@ -10,11 +10,11 @@ import {
   ConnectionError,
   NoServerError,
   ProtocolError,
-  serve,
   ServerError,
   TimeoutError,
 } from "../mod.ts";
 import { fakePeer, readText, writeText } from "./_fake_peer.ts";
+import { serve } from "./_layer.ts";
 import { freePort, hasMemcached, startMemcached } from "./_peers.ts";
 import { type ServerProcess, startOurServer, startReference } from "./_servers.ts";
 

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { Client, ClientError, FLAG_INTEGER, FLAG_TEXT, TimeoutError } from "../client/mod.ts";
-import { serve } from "../server/mod.ts";
+import { serve } from "./_layer.ts";
 import { hasMemcached, startMemcached } from "./_peers.ts";
 
 interface Running extends AsyncDisposable {

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { Client } from "../client/mod.ts";
-import { serve } from "../server/mod.ts";
+import { serve } from "./_layer.ts";
 import { DEBIAN_PYTHON, hasMemcached, hasPythonModule } from "./_peers.ts";
 import { startReference } from "./_servers.ts";
 

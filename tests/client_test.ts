@@ -22,7 +22,7 @@ import {
   ValueFlagsError,
 } from "../client/mod.ts";
 import { ResponseParser } from "../protocol/mod.ts";
-import { serve } from "../server/mod.ts";
+import { serve } from "./_layer.ts";
 import { freePort, hasMemcached, hasPeer, startMemcached } from "./_peers.ts";
 
 const encoder = new TextEncoder();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { serve } from "../server/mod.ts";
+import { serve } from "./_layer.ts";
 
 const EXAMPLES = new URL("../examples/", import.meta.url).pathname;
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { ManualClock, serve, type ServeOptions } from "../server/mod.ts";
+import { ManualClock, type ServeOptions } from "../server/mod.ts";
+import { serve } from "./_layer.ts";
 import { Wire } from "./_wire.ts";
 
 function start(options: ServeOptions = {}) {

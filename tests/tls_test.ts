@@ -10,7 +10,8 @@
 
 import assert from "node:assert/strict";
 import { Client, ConnectionError } from "../client/mod.ts";
-import { serve, type ServeTlsOptions } from "../server/mod.ts";
+import type { ServeTlsOptions } from "../server/mod.ts";
+import { serve } from "./_layer.ts";
 import { type Certificates, hasOpenssl, makeCertificates, type Pair, tlsFlags } from "./_certs.ts";
 import {
   assertSameReplies,
