@@ -159,7 +159,9 @@ export class Connection {
         const room = this.#gate?.reserve() ?? parser.reserve(size).subarray(0, size);
         // An unauthenticated request that fills memcached's fixed buffer closes the connection.
         if (room.length === 0) break;
-        const n = await this.#conn.read(room);
+        // Bytes already there are taken without a promise; otherwise wait for them.
+        const now = this.#conn.readNow?.(room) ?? -1;
+        const n = now < 0 ? await this.#conn.read(room) : now === 0 ? null : now;
         if (n === null) break;
         this.#reads++;
         (this.#gate ?? parser).commit(n);
@@ -229,7 +231,7 @@ export class Connection {
           // The usual end of a batch, inlined: one write takes it all.
           const view = out.view();
           info.state = "conn_mwrite";
-          const sent = await this.#conn.write(view);
+          const sent = this.#conn.writeNow?.(view) ?? await this.#conn.write(view);
           if (sent < view.length) await this.#flush(sent);
           else this.#wrote(view.length);
         }

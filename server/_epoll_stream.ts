@@ -67,6 +67,17 @@ export class EpollStream implements ClientStream, EpollWatcher {
     return new Promise((resolve, reject) => this.#reader = { buffer, resolve, reject });
   }
 
+  readNow(buffer: Uint8Array): number {
+    if (this.#closed) return 0;
+    return this.#readable && this.#reader === undefined ? this.#recv(buffer) : WOULD_BLOCK;
+  }
+
+  writeNow(bytes: Uint8Array): number | undefined {
+    if (this.#closed || !this.#writable || this.#writer !== undefined) return undefined;
+    const n = this.#send(bytes);
+    return n === WOULD_BLOCK ? undefined : n;
+  }
+
   write(bytes: Uint8Array): Promise<number> {
     if (this.#closed) {
       return Promise.reject(new Deno.errors.BadResource("The connection is closed"));

@@ -489,6 +489,10 @@ export interface ClientStream {
   close(): void;
   /** Turns Nagle off, where there is such a switch. */
   setNoDelay?(noDelay?: boolean): void;
+  /** Reads into `buffer` only what is there now: the bytes read, 0 at the end, -1 when none are there yet. */
+  readNow?(buffer: Uint8Array): number;
+  /** Writes what the socket takes now: how many bytes, or undefined when it takes none yet. */
+  writeNow?(bytes: Uint8Array): number | undefined;
   /** Resolves when the other connections have had a turn; without it, after a turn of the event loop. */
   turn?(): Promise<void>;
   /**
