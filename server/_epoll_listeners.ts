@@ -149,7 +149,16 @@ class Acceptor implements EpollWatcher {
       }
       const addr = this.#tcp ? netAddr(this.#address) : undefined;
       const remote = addr === undefined ? UNIX_CLIENT_NAME : tcpName(addr);
-      this.#admit(new EpollStream(this.#loop, fd, this.#tcp), remote, this.#name);
+      let stream: EpollStream;
+      try {
+        stream = new EpollStream(this.#loop, fd, this.#tcp);
+      } catch (error) {
+        // The set takes no more sockets (epoll's max_user_watches): this client is dropped, told.
+        symbols.close(fd);
+        this.#watch.log(`accept failed on ${this.#name}: ${error}`);
+        continue;
+      }
+      this.#admit(stream, remote, this.#name);
     }
   }
 

@@ -41,6 +41,15 @@ const MAX_EVENTS = 256;
  */
 const SPIN_POLLS = 32;
 
+/** Tells `watcher` its events; a fault of its own is reported and costs the others nothing. */
+function tell(watcher: EpollWatcher, events: number): void {
+  try {
+    watcher.ready(events);
+  } catch (error) {
+    console.error("The epoll loop caught an unexpected error from a socket's owner:", error);
+  }
+}
+
 function nextImmediate(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -63,6 +72,9 @@ export class EpollLoop {
   #later: EpollWatcher[] = [];
   #laterEvents: number[] = [];
   #closed = false;
+  /** Whether the loop waits on its thread, where only an event (or the eventfd) wakes it. */
+  #waiting = false;
+  #wakeWord = new BigUint64Array([1n]);
   /** Settles once the loop has stopped polling. */
   readonly done: Promise<void>;
 
@@ -98,6 +110,8 @@ export class EpollLoop {
 
   /** Resolves once the loop has polled again and told every ready socket: a connection's turn to wait. */
   turn(): Promise<void> {
+    // A turn asked for while the loop waits for events would wait as long as they take.
+    if (this.#waiting && this.#turns.length === 0) this.#wakeUp();
     return new Promise((resolve) => this.#turns.push(resolve));
   }
 
@@ -105,11 +119,16 @@ export class EpollLoop {
   async close(): Promise<void> {
     if (this.#closed) return this.done;
     this.#closed = true;
-    const { symbols } = libc();
-    symbols.write(this.#wake, new BigUint64Array([1n]), 8);
+    this.#wakeUp();
     await this.done;
+    const { symbols } = libc();
     symbols.close(this.#wake);
     symbols.close(this.#epfd);
+  }
+
+  #wakeUp(): void {
+    const { symbols, errno } = libc();
+    if (symbols.write(this.#wake, this.#wakeWord, 8) < 0) throw errnoError(errno[0], "write");
   }
 
   #control(op: number, fd: number, events: number): void {
@@ -137,7 +156,9 @@ export class EpollLoop {
       if (n > 0 || waited) idle = 0;
       else if (++idle > SPIN_POLLS) {
         idle = 0;
+        this.#waiting = true;
         const m = await symbols.epoll_wait_blocking(this.#epfd, this.#idleEvents, MAX_EVENTS, -1);
+        this.#waiting = false;
         // A signal cut the wait short (errno is the waiting thread's): poll again.
         if (m > 0) this.#dispatch(this.#idleWords, m);
       }
@@ -161,13 +182,13 @@ export class EpollLoop {
       if (watcher.deferred) {
         this.#later.push(watcher);
         this.#laterEvents.push(words[i * 3]);
-      } else watcher.ready(words[i * 3]);
+      } else tell(watcher, words[i * 3]);
     }
   }
 
   #runDeferred(): void {
     const later = this.#later, events = this.#laterEvents;
-    for (let i = 0; i < later.length; i++) later[i].ready(events[i]);
+    for (let i = 0; i < later.length; i++) tell(later[i], events[i]);
     later.length = events.length = 0;
   }
 

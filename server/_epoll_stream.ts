@@ -64,6 +64,7 @@ export class EpollStream implements ClientStream, EpollWatcher {
       const n = this.#recv(buffer);
       if (n !== WOULD_BLOCK) return Promise.resolve(n === 0 ? null : n);
     }
+    if (this.#reader !== undefined) throw new Error("A read is already waiting on this connection");
     return new Promise((resolve, reject) => this.#reader = { buffer, resolve, reject });
   }
 
@@ -85,6 +86,9 @@ export class EpollStream implements ClientStream, EpollWatcher {
     if (this.#writable) {
       const n = this.#send(bytes);
       if (n !== WOULD_BLOCK) return Promise.resolve(n);
+    }
+    if (this.#writer !== undefined) {
+      throw new Error("A write is already waiting on this connection");
     }
     return new Promise((resolve, reject) => this.#writer = { bytes, resolve, reject });
   }
