@@ -159,8 +159,11 @@ export class Connection {
         const room = this.#gate?.reserve() ?? parser.reserve(size).subarray(0, size);
         // An unauthenticated request that fills memcached's fixed buffer closes the connection.
         if (room.length === 0) break;
-        // Bytes already there are taken without a promise; otherwise wait for them.
-        const now = this.#conn.readNow?.(room) ?? -1;
+        // Bytes already there are taken without a promise, but for a new connection's first read:
+        // it waits its turn, so what the connections before it left for their turn (a close) runs first.
+        const now = this.#reads > 0 || info.state !== "conn_new_cmd"
+          ? this.#conn.readNow?.(room) ?? -1
+          : -1;
         const n = now < 0 ? await this.#conn.read(room) : now === 0 ? null : now;
         if (n === null) break;
         this.#reads++;

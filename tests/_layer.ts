@@ -20,8 +20,11 @@ const EPOLL_POSSIBLE = Deno.build.os === "linux" && Deno.build.arch === "x86_64"
 export const TEST_LAYER: "epoll" | "deno" =
   Deno.env.get("MEMCACHE_TEST_LAYER") === "deno" || !EPOLL_POSSIBLE ? "deno" : "epoll";
 
-/** Flags that put a server process on this run's layer. */
-export const LAYER_ARGS: string[] = ["-o", `connection_layer=${TEST_LAYER}`];
+/**
+ * Flags that put a server process on this run's layer: none for epoll, the default of a
+ * process run with `-A` (so a test that withholds a permission sees the server as users do).
+ */
+export const LAYER_ARGS: string[] = TEST_LAYER === "epoll" ? [] : ["-o", "connection_layer=deno"];
 
 /** `deno run -A` for our server with `args`, on this run's layer. */
 export function ourServerArgs(...args: string[]): string[] {
