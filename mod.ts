@@ -63,6 +63,7 @@ export {
 } from "./client/mod.ts";
 export {
   type Clock,
+  type ConnectionLayer,
   type MemcacheServer,
   serve,
   type ServeOptions,

@@ -37,6 +37,7 @@ import { epollUnavailable } from "./_libc.ts";
 import { WarmRestartError } from "./_warm_restart.ts";
 
 export {
+  type ConnectionLayer,
   type MemcacheServer,
   serve,
   type ServeOptions,
