@@ -1,9 +1,10 @@
 /**
  * The event loop of the epoll connection layer: one epoll set, polled from
  * JavaScript through FFI, that tells each socket's owner when it may read or
- * write. Busy, it polls without waiting and gives the isolate a turn between
- * batches, so timers, signals, TLS connections and an in-process caller keep
- * running; idle, it waits on a thread of its own and leaves the isolate free.
+ * write. Busy, it polls without waiting and gives the isolate's event loop a
+ * turn at least every millisecond, so timers, signals, TLS connections and an
+ * in-process caller keep running; idle, it waits on a thread of its own and
+ * leaves the isolate free.
  *
  * @module
  */
@@ -49,6 +50,14 @@ function tell(watcher: EpollWatcher, events: number): void {
     console.error("The epoll loop caught an unexpected error from a socket's owner:", error);
   }
 }
+
+/** The longest a busy loop keeps the event loop waiting for its turn. */
+const FULL_TURN_MS = 1;
+/**
+ * Microtask turns a busy loop gives between polls: enough for a connection woken by a read to
+ * answer and wait again (its read, its read-ahead turn, its write).
+ */
+const MICROTASK_HOPS = 4;
 
 function nextImmediate(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -145,6 +154,7 @@ export class EpollLoop {
   async #run(): Promise<void> {
     const { symbols, errno } = libc();
     let idle = 0;
+    let lastTurn = 0;
     while (!this.#closed) {
       const n = symbols.epoll_wait(this.#epfd, this.#events, MAX_EVENTS, 0);
       if (n < 0) {
@@ -162,8 +172,15 @@ export class EpollLoop {
         // A signal cut the wait short (errno is the waiting thread's): poll again.
         if (m > 0) this.#dispatch(this.#idleWords, m);
       }
-      // What the events woke runs to its next wait, and the isolate's other work gets its turn.
+      // Busy, what the events woke runs on to its next wait in a few microtasks (an edge not
+      // reached yet is kept by its stream), and the event loop's turn waits up to a millisecond.
+      if (n > 0 && this.#later.length === 0 && performance.now() - lastTurn < FULL_TURN_MS) {
+        for (let i = 0; i < MICROTASK_HOPS; i++) await null;
+        continue;
+      }
+      // A full turn: timers, signals, TLS connections and an in-process caller run, then accepts.
       await nextImmediate();
+      lastTurn = performance.now();
       this.#runDeferred();
     }
   }
