@@ -162,9 +162,9 @@ export class Connection {
         // Bytes already there are taken without a promise, but for a new connection's first read:
         // it waits its turn, so what the connections before it left for their turn (a close) runs first.
         const now = this.#reads > 0 || info.state !== "conn_new_cmd"
-          ? this.#conn.readNow?.(room) ?? -1
-          : -1;
-        const n = now < 0 ? await this.#conn.read(room) : now === 0 ? null : now;
+          ? this.#conn.readNow?.(room)
+          : undefined;
+        const n = now !== undefined ? now : await this.#conn.read(room);
         if (n === null) break;
         this.#reads++;
         (this.#gate ?? parser).commit(n);

@@ -28,7 +28,6 @@ import type { ClientStream } from "./_types.ts";
 
 const ONE = new Int32Array([1]);
 const ZERO = new Int32Array([0]);
-const WOULD_BLOCK = -1;
 /** Where bytes that will never be read go. */
 const SCRATCH = new Uint8Array(4096);
 
@@ -59,34 +58,28 @@ export class EpollStream implements ClientStream, EpollWatcher {
   }
 
   read(buffer: Uint8Array): Promise<number | null> {
-    if (this.#closed) return Promise.resolve(null);
-    if (this.#readable) {
-      const n = this.#recv(buffer);
-      if (n !== WOULD_BLOCK) return Promise.resolve(n === 0 ? null : n);
-    }
+    const now = this.readNow(buffer);
+    if (now !== undefined) return Promise.resolve(now);
     if (this.#reader !== undefined) throw new Error("A read is already waiting on this connection");
     return new Promise((resolve, reject) => this.#reader = { buffer, resolve, reject });
   }
 
-  readNow(buffer: Uint8Array): number {
-    if (this.#closed) return 0;
-    return this.#readable && this.#reader === undefined ? this.#recv(buffer) : WOULD_BLOCK;
+  readNow(buffer: Uint8Array): number | null | undefined {
+    if (this.#closed) return null;
+    return this.#readable && this.#reader === undefined ? this.#recv(buffer) : undefined;
   }
 
   writeNow(bytes: Uint8Array): number | undefined {
     if (this.#closed || !this.#writable || this.#writer !== undefined) return undefined;
-    const n = this.#send(bytes);
-    return n === WOULD_BLOCK ? undefined : n;
+    return this.#send(bytes);
   }
 
   write(bytes: Uint8Array): Promise<number> {
     if (this.#closed) {
       return Promise.reject(new Deno.errors.BadResource("The connection is closed"));
     }
-    if (this.#writable) {
-      const n = this.#send(bytes);
-      if (n !== WOULD_BLOCK) return Promise.resolve(n);
-    }
+    const now = this.writeNow(bytes);
+    if (now !== undefined) return Promise.resolve(now);
     if (this.#writer !== undefined) {
       throw new Error("A write is already waiting on this connection");
     }
@@ -132,9 +125,9 @@ export class EpollStream implements ClientStream, EpollWatcher {
     if (reader !== undefined && this.#readable) {
       try {
         const n = this.#recv(reader.buffer);
-        if (n !== WOULD_BLOCK) {
+        if (n !== undefined) {
           this.#reader = undefined;
-          reader.resolve(n === 0 ? null : n);
+          reader.resolve(n);
         }
       } catch (error) {
         this.#reader = undefined;
@@ -145,7 +138,7 @@ export class EpollStream implements ClientStream, EpollWatcher {
     if (writer !== undefined && this.#writable) {
       try {
         const n = this.#send(writer.bytes);
-        if (n !== WOULD_BLOCK) {
+        if (n !== undefined) {
           this.#writer = undefined;
           writer.resolve(n);
         }
@@ -156,8 +149,8 @@ export class EpollStream implements ClientStream, EpollWatcher {
     }
   }
 
-  /** Bytes read into `buffer`; 0 at the end; WOULD_BLOCK when none are there yet. */
-  #recv(buffer: Uint8Array): number {
+  /** Bytes read into `buffer`; null at the end; undefined when none are there yet. */
+  #recv(buffer: Uint8Array): number | null | undefined {
     const { symbols, errno } = libc();
     for (;;) {
       const n = symbols.recv(this.#fd, buffer, buffer.length, 0);
@@ -166,32 +159,32 @@ export class EpollStream implements ClientStream, EpollWatcher {
         if (n < buffer.length && !this.#hungUp) this.#readable = false;
         return n;
       }
-      if (n === 0) return 0;
+      if (n === 0) return null;
       const code = errno[0];
       if (code === EINTR) continue;
       if (code === EAGAIN) {
         this.#readable = this.#hungUp;
-        return WOULD_BLOCK;
+        return undefined;
       }
       throw errnoError(code, "recv");
     }
   }
 
-  /** Bytes of `bytes` sent; WOULD_BLOCK when the socket takes none now. */
-  #send(bytes: Uint8Array): number {
+  /** Bytes of `bytes` sent; undefined when the socket takes none now. */
+  #send(bytes: Uint8Array): number | undefined {
     const { symbols, errno } = libc();
     for (;;) {
       const n = symbols.send(this.#fd, bytes, bytes.length, MSG_NOSIGNAL);
       if (n >= 0) {
         // A short write filled the socket: room brings an edge.
         if (n < bytes.length) this.#writable = false;
-        return n === 0 && bytes.length > 0 ? WOULD_BLOCK : n;
+        return n === 0 && bytes.length > 0 ? undefined : n;
       }
       const code = errno[0];
       if (code === EINTR) continue;
       if (code === EAGAIN) {
         this.#writable = false;
-        return WOULD_BLOCK;
+        return undefined;
       }
       throw errnoError(code, "send");
     }

@@ -56,6 +56,11 @@ export const EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3;
 export const EPOLL_EVENT_SIZE = 12;
 export const AI_PASSIVE = 1;
 
+/** A server asked for the epoll layer where it cannot run. */
+export class ConnectionLayerError extends Error {
+  override name = "ConnectionLayerError";
+}
+
 /** Why this process cannot drive sockets through libc's epoll; undefined when it can. */
 export function epollUnavailable(): string | undefined {
   const ffi = Deno.permissions.querySync({ name: "ffi" }).state;
@@ -81,26 +86,27 @@ export function libc(): { symbols: Libc; errno: Int32Array } {
   return library;
 }
 
-const CODES: Record<number, string> = {
-  1: "EPERM",
-  2: "ENOENT",
-  4: "EINTR",
-  9: "EBADF",
-  11: "EAGAIN",
-  12: "ENOMEM",
-  13: "EACCES",
-  22: "EINVAL",
-  23: "ENFILE",
-  24: "EMFILE",
-  32: "EPIPE",
-  98: "EADDRINUSE",
-  99: "EADDRNOTAVAIL",
-  103: "ECONNABORTED",
-  104: "ECONNRESET",
-  105: "ENOBUFS",
-  107: "ENOTCONN",
-  110: "ETIMEDOUT",
-  111: "ECONNREFUSED",
+/** The C name of each errno the socket calls meet, and the `Deno.errors` class Deno raises for it. */
+const ERRNOS: Record<number, [string, (new (message: string) => Error)?]> = {
+  1: ["EPERM", Deno.errors.PermissionDenied],
+  2: ["ENOENT", Deno.errors.NotFound],
+  4: ["EINTR"],
+  9: ["EBADF"],
+  11: ["EAGAIN"],
+  12: ["ENOMEM"],
+  13: ["EACCES", Deno.errors.PermissionDenied],
+  22: ["EINVAL"],
+  23: ["ENFILE"],
+  24: ["EMFILE"],
+  32: ["EPIPE", Deno.errors.BrokenPipe],
+  98: ["EADDRINUSE", Deno.errors.AddrInUse],
+  99: ["EADDRNOTAVAIL", Deno.errors.AddrNotAvailable],
+  103: ["ECONNABORTED"],
+  104: ["ECONNRESET", Deno.errors.ConnectionReset],
+  105: ["ENOBUFS"],
+  107: ["ENOTCONN", Deno.errors.NotConnected],
+  110: ["ETIMEDOUT", Deno.errors.TimedOut],
+  111: ["ECONNREFUSED"],
 };
 
 /**
@@ -111,24 +117,8 @@ const CODES: Record<number, string> = {
 export function errnoError(errno: number, call: string): Error {
   const { symbols } = libc();
   const words = Deno.UnsafePointerView.getCString(symbols.strerror(errno)!);
-  const message = `${words} (os error ${errno}): ${call}`;
-  const error = errno === 104
-    ? new Deno.errors.ConnectionReset(message)
-    : errno === 32
-    ? new Deno.errors.BrokenPipe(message)
-    : errno === 98
-    ? new Deno.errors.AddrInUse(message)
-    : errno === 99
-    ? new Deno.errors.AddrNotAvailable(message)
-    : errno === 13 || errno === 1
-    ? new Deno.errors.PermissionDenied(message)
-    : errno === 110
-    ? new Deno.errors.TimedOut(message)
-    : errno === 107
-    ? new Deno.errors.NotConnected(message)
-    : errno === 2
-    ? new Deno.errors.NotFound(message)
-    : new Error(message);
-  Object.defineProperty(error, "code", { value: CODES[errno] ?? `E${errno}` });
+  const [code = `E${errno}`, Class = Error] = ERRNOS[errno] ?? [];
+  const error = new Class(`${words} (os error ${errno}): ${call}`);
+  Object.defineProperty(error, "code", { value: code });
   return error;
 }

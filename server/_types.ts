@@ -489,8 +489,8 @@ export interface ClientStream {
   close(): void;
   /** Turns Nagle off, where there is such a switch. */
   setNoDelay?(noDelay?: boolean): void;
-  /** Reads into `buffer` only what is there now: the bytes read, 0 at the end, -1 when none are there yet. */
-  readNow?(buffer: Uint8Array): number;
+  /** Reads into `buffer` only what is there now: the bytes read, null at the end, undefined when none are there yet. */
+  readNow?(buffer: Uint8Array): number | null | undefined;
   /** Writes what the socket takes now: how many bytes, or undefined when it takes none yet. */
   writeNow?(bytes: Uint8Array): number | undefined;
   /** Resolves when the other connections have had a turn; without it, after a turn of the event loop. */

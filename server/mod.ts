@@ -33,7 +33,7 @@ import { openFileLimit } from "./_fd_limit.ts";
 import { MEMCACHED_VERSION, PACKAGE_VERSION } from "./_version.ts";
 import { type MemcacheServer, serve, type ServeOptions } from "./server.ts";
 import { TlsCertificateError } from "./_tls.ts";
-import { epollUnavailable } from "./_libc.ts";
+import { ConnectionLayerError } from "./_libc.ts";
 import { WarmRestartError } from "./_warm_restart.ts";
 
 export {
@@ -75,16 +75,11 @@ async function start(options: ServeOptions): Promise<MemcacheServer | number> {
     );
     return 71;
   }
-  const noEpoll = options.connectionLayer === "epoll" ? epollUnavailable() : undefined;
-  if (noEpoll !== undefined) {
-    console.error(noEpoll);
-    return 64;
-  }
   let server: MemcacheServer;
   try {
     server = serve(options);
   } catch (error) {
-    if (error instanceof TlsCertificateError) {
+    if (error instanceof TlsCertificateError || error instanceof ConnectionLayerError) {
       console.error(error.message);
       return 64;
     }

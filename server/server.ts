@@ -22,7 +22,7 @@ import {
 } from "./_listeners.ts";
 import { EpollLoop } from "./_epoll_loop.ts";
 import { listenTcpEpoll, listenUnixEpoll } from "./_epoll_listeners.ts";
-import { epollUnavailable } from "./_libc.ts";
+import { ConnectionLayerError, epollUnavailable } from "./_libc.ts";
 import { Logger } from "./_logger.ts";
 import { PrefetchTurn } from "./_prefetch_turn.ts";
 import { ServerStats } from "./_stats.ts";
@@ -281,6 +281,7 @@ const TOO_MANY_CONNECTIONS = new TextEncoder().encode("ERROR Too many open conne
  * @throws {RangeError} For an address list memcached refuses, with its message.
  * @throws {Error} When the TLS certificates or the auth file cannot be loaded, with memcached's message.
  * @throws {WarmRestartError} When `memoryFile` is not granted read and write permission.
+ * @throws {Error} When `connectionLayer` is `"epoll"` where that layer cannot run, saying why.
  *
  * @example Serving on a free port
  * ```ts
@@ -293,6 +294,7 @@ const TOO_MANY_CONNECTIONS = new TextEncoder().encode("ERROR Too many open conne
  * ```
  */
 export function serve(options?: ServeOptions): MemcacheServer {
+  const noEpoll = epollUnavailable();
   const clock = options?.clock ?? new SystemClock();
   const settings: Settings = {
     port: options?.port ?? 11211,
@@ -321,10 +323,11 @@ export function serve(options?: ServeOptions): MemcacheServer {
     readBufMemLimit: options?.readBufMemLimit ?? 0,
     ...DEFAULT_TUNABLES,
     ...options?.tunables,
-    connectionLayer: options?.connectionLayer ?? (epollUnavailable() ? "deno" : "epoll"),
+    connectionLayer: options?.connectionLayer ?? (noEpoll === undefined ? "epoll" : "deno"),
   };
-  const noEpoll = settings.connectionLayer === "epoll" ? epollUnavailable() : undefined;
-  if (noEpoll !== undefined) throw new TypeError(noEpoll);
+  if (settings.connectionLayer === "epoll" && noEpoll !== undefined) {
+    throw new ConnectionLayerError(noEpoll);
+  }
   // memcached listens on the unix socket alone when it is given one.
   const specs = settings.socketPath === undefined
     ? parseListenList(settings.hostname, settings.port, options?.tls !== undefined)
